@@ -1,0 +1,109 @@
+"""Settings: FANZHA_* environment variables, an optional TOML file, and defaults that need nothing.
+
+No engine, connection or key is created at import; call :func:`get_settings` when needed.
+The config file is ``$FANZHA_CONFIG`` if set, else ``fanzha.toml`` in the working directory if present.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("FANZHA_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"FANZHA_CONFIG points to {path}, which does not exist")
+        return path
+    local = Path("fanzha.toml")
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FANZHA_", extra="ignore")
+
+    mode: Literal["development", "production"] = "development"
+    home: Path = Field(default=Path("fanzha-data"), description="where the database, stores and keys live")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file in home")
+    # Keyed hash of ID numbers (HMAC-SHA256) and encryption of the clear copy (Fernet).
+    hash_key: str | None = None
+    data_key: str | None = None
+    spark_master: str = "local[2]"
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'fanzha.db').resolve()}"
+
+    def keys(self) -> tuple[bytes, bytes]:
+        """(hash_key, data_key). Production requires both set; development keeps generated ones in home."""
+        if self.hash_key and self.data_key:
+            return self.hash_key.encode(), self.data_key.encode()
+        if self.mode == "production":
+            raise ConfigError(
+                "production mode needs FANZHA_HASH_KEY and FANZHA_DATA_KEY "
+                "(generate with `fanzha keys generate`); refusing to start without them"
+            )
+        return _development_keys(self.home)
+
+
+def _development_keys(home: Path) -> tuple[bytes, bytes]:
+    from cryptography.fernet import Fernet
+
+    path = home / "dev-keys.json"
+    if path.is_file():
+        data = json.loads(path.read_text())
+    else:
+        home.mkdir(parents=True, exist_ok=True)
+        data = {"hash_key": secrets.token_urlsafe(32), "data_key": Fernet.generate_key().decode()}
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
+    return data["hash_key"].encode(), data["data_key"].encode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests and CLI options that change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,66 @@
+"""Foundation: settings, CLI help, migrations from empty on both backends."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect
+from typer.testing import CliRunner
+
+from fanzha.cli import app
+from fanzha.config import ConfigError, Settings
+
+REGISTRY_TABLES = {"persons", "lines", "shops", "clerks", "cells"}
+
+
+def test_cli_help_lists_commands():
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in ("db", "demo"):
+        assert name in result.output
+
+
+def test_every_command_has_help():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    runner = CliRunner()
+
+    def walk(cmd, path):
+        res = runner.invoke(app, [*path, "--help"])
+        assert res.exit_code == 0, (path, res.output)
+        assert cmd.help or cmd.short_help, f"command {' '.join(path)} has no help text"
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    for name, cmd in group.commands.items():
+        walk(cmd, [name])
+
+
+def test_migrations_create_registry(engine):
+    tables = set(inspect(engine).get_table_names())
+    assert REGISTRY_TABLES <= tables
+
+
+def test_default_settings_need_nothing(tmp_path, monkeypatch):
+    s = Settings()
+    assert s.mode == "development"
+    assert s.db_url.startswith("sqlite:///")
+    h1, d1 = s.keys()
+    h2, d2 = Settings().keys()
+    assert (h1, d1) == (h2, d2), "development keys must persist in FANZHA_HOME"
+
+
+def test_production_without_keys_is_an_error(monkeypatch):
+    monkeypatch.setenv("FANZHA_MODE", "production")
+    with pytest.raises(ConfigError, match="FANZHA_HASH_KEY"):
+        Settings().keys()
+
+
+def test_config_file(tmp_path, monkeypatch):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('database_url = "sqlite:////tmp/x.db"\nlog_level = "DEBUG"\n')
+    monkeypatch.setenv("FANZHA_CONFIG", str(cfg))
+    s = Settings()
+    assert s.db_url == "sqlite:////tmp/x.db" and s.log_level == "DEBUG"
+    monkeypatch.setenv("FANZHA_LOG_LEVEL", "WARNING")
+    assert Settings().log_level == "WARNING", "environment wins over the file"

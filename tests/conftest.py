@@ -13,8 +13,6 @@ from pathlib import Path
 import pytest
 
 PG_ADMIN = os.environ.get("FANZHA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-EXTERNAL = SHARED / "external-data"
 
 
 def _pg_admin():
@@ -93,11 +91,3 @@ def engine(db_url):
     from fanzha.db import engine_for
 
     return engine_for(db_url)
-
-
-def external(*parts: str) -> Path:
-    """Path under ../shared/external-data; skips (with the reason) when the data is not beside the repo."""
-    path = EXTERNAL.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"external data not found at {path}")
-    return path

@@ -1,0 +1,18 @@
+"""Helpers importable by any test module (`from helpers import external`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+EXTERNAL = SHARED / "external-data"
+
+
+def external(*parts: str) -> Path:
+    """Path under ../shared/external-data; skips (with the reason) when the data is not beside the repo."""
+    path = EXTERNAL.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"external data not found at {path}")
+    return path

@@ -1,0 +1,202 @@
+"""Scenario configuration: the shipped default (default.toml, Xianning) merged with a user TOML file."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_TOML = Path(__file__).with_name("default.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Network(_Section):
+    operator: str
+    mobile_prefixes: list[str]
+    other_mobile_prefixes: list[str]
+    area_code: str
+    iot_prefix: str
+    imsi_prefix: str
+    external_ratio: float = Field(ge=0)
+
+
+class Population(_Section):
+    lines_per_person: list[float]
+    extra_line_types: dict[str, float]
+    occupations: dict[str, float]
+    male_share: float
+    local_id_share: float
+    student_local_id_share: float
+    status: dict[str, float]
+    years_of_openings: float
+    dual_sim_share: float
+    handset_change_per_day: float
+
+
+class College(_Section):
+    name: str
+    lat: float
+    lon: float
+    cells: int = 3
+
+
+class County(_Section):
+    name: str
+    code: str
+    lat: float
+    lon: float
+    weight: float
+    towns: int
+    colleges: list[College] = []
+
+
+class Remote(_Section):
+    name: str
+    code: str
+    lat: float
+    lon: float
+    kind: str
+
+
+class Geography(_Section):
+    cells_per_10k_lines: float
+    urban_share: float
+    town_share: float
+    trip_per_day: float
+    wander_share: float
+    work_hours: list[int]
+    counties: list[County]
+    remote: list[Remote]
+
+
+class Ids(_Section):
+    other_divisions: list[str]
+
+
+class Shops(_Section):
+    per_10k_lines: float
+    clerks_per_shop: list[int]
+
+
+class Calling(_Section):
+    social_calls_per_line_day: float
+    ties_median: float
+    ties_sigma: float
+    popularity_alpha: float
+    community_size: list[int]
+    tie_mix: dict[str, float]
+    answered: float
+    duration_median_s: float
+    duration_sigma: float
+    household_duration_median_s: float
+    max_duration_s: int
+    weekend_factor: float
+    sms_per_call: float
+    service_inbound_per_line_day: float
+    a2p_sms_per_line_day: float
+    hourly_weekday: list[float]
+    hourly_weekend: list[float]
+    hourly_business: list[float]
+    hourly_fraud: list[float]
+
+
+class HardNegatives(_Section):
+    courier: float
+    sales: float
+    customer_service: float
+    taxi_dispatch: float
+
+
+class Fraud(_Section):
+    camouflage: float = Field(ge=0, le=1)
+    window_onset: list[float]
+    fraud_caller: float
+    elderly_care_share: float
+    simbox: float
+    simbox_size: list[int]
+    simbox_gateways: list[int]
+    simbox_active_share: float
+    bulk_opening: float
+    bulk_lines_per_id: list[int]
+    bulk_ids: list[int]
+    bulk_dormant_days: list[int]
+    resold: float
+    resold_per_buyer: list[int]
+    mule_share: float
+
+
+class Reports(_Section):
+    victim_min_duration_s: int
+    report_prob: float
+    false_report_per_10k_lines: float
+    delay_days_median: float
+
+
+class Tips(_Section):
+    per_10k_lines: float
+    with_numbers: float
+
+
+class Blacklist(_Section):
+    per_10k_lines: float
+    fraud_owner_share: float
+
+
+class Role(_Section):
+    out_per_day: float = Field(ge=0)
+    in_per_day: float = Field(ge=0)
+    sms_out_per_day: float = Field(ge=0)
+    answered: float = Field(ge=0, le=1)
+    duration_median_s: float = Field(gt=0)
+    duration_sigma: float = Field(ge=0)
+    hours: Literal["business", "fraud", "day"]
+    targets: Literal["local", "elderly_students", "elderly", "ring", "foreign_mix"]
+
+
+class SimConfig(_Section):
+    network: Network
+    population: Population
+    geography: Geography
+    ids: Ids
+    shops: Shops
+    calling: Calling
+    hard_negatives: HardNegatives
+    fraud: Fraud
+    reports: Reports
+    tips: Tips
+    blacklist: Blacklist
+    roles: dict[str, Role]
+
+    @classmethod
+    def load(cls, path: Path | None = None, **overrides: Any) -> SimConfig:
+        """The default scenario, with PATH's TOML merged over it, then dotted OVERRIDES (``fraud.camouflage=0``)."""
+        data = tomllib.loads(DEFAULT_TOML.read_text(encoding="utf-8"))
+        if path is not None:
+            _merge(data, tomllib.loads(Path(path).read_text(encoding="utf-8")))
+        for dotted, value in overrides.items():
+            node = data
+            *parents, leaf = dotted.split(".")
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[leaf] = value
+        return cls.model_validate(data)
+
+
+def _merge(base: dict, extra: dict) -> None:
+    # Tables merge key by key; arrays (e.g. the county list) are replaced whole.
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def resolve(config: SimConfig | Path | str | None) -> SimConfig:
+    if isinstance(config, SimConfig):
+        return config
+    return SimConfig.load(Path(config) if config is not None else None)

@@ -1,0 +1,53 @@
+"""Handsets and their IMEIs. A TAC (first 8 digits) names a device model; the tables below are
+illustrative stand-ins for a real GSMA TAC database, with the market shares used for drawing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fanzha.sim.text import digits, luhn_digit, to_numpy_str
+
+# (TAC, model, share)
+HANDSETS = [
+    ("86769204", "Huawei Mate 60", 0.09), ("86887305", "Huawei nova 12", 0.08), ("86452106", "Honor X50", 0.08),
+    ("86012507", "Xiaomi 14", 0.07), ("86533408", "Redmi Note 13", 0.10), ("86701209", "OPPO A2", 0.09),
+    ("86322110", "OPPO Reno11", 0.06), ("86194711", "vivo Y100", 0.09), ("86620412", "vivo X100", 0.05),
+    ("35391813", "iPhone 15", 0.08), ("35667414", "iPhone 13", 0.07), ("86873015", "realme 12", 0.04),
+    ("86210316", "Huawei Enjoy 70 (老人机 style)", 0.05), ("86990117", "Xiaomi Redmi A3", 0.05),
+]
+# Cheap phones bought for a resold card.
+BURNERS = [("86055118", "K-Touch feature phone", 0.5), ("86118219", "Coolpad basic", 0.5)]
+# Multi-SIM VoIP/GSM gateways (GOIP, SIM banks).
+GATEWAYS = [("86243620", "GoIP-32 gateway", 0.4), ("86243721", "GoIP-16 gateway", 0.3),
+            ("86550922", "SK-64 SIM bank", 0.3)]
+# IoT modules (meters, trackers, POS).
+MODULES = [("86071023", "Quectel BC26 NB-IoT", 0.5), ("86358724", "SIMCom A7670 Cat-1", 0.5)]
+
+GATEWAY_TACS = frozenset(t for t, _, _ in GATEWAYS)
+KINDS = {"handset": HANDSETS, "burner": BURNERS, "gateway": GATEWAYS, "module": MODULES}
+
+
+class DeviceRegistry:
+    """Append-only table of devices; a line refers to devices by index."""
+
+    def __init__(self, rng: np.random.Generator):
+        self._rng = rng
+        self._parts: list[np.ndarray] = []
+        self.count = 0
+
+    def new(self, kind: str, n: int) -> np.ndarray:
+        table = KINDS[kind]
+        shares = np.array([s for _, _, s in table])
+        tac = np.array([t for t, _, _ in table])[self._rng.choice(len(table), size=n, p=shares / shares.sum())]
+        body = np.empty((n, 14), dtype=np.uint8)
+        body[:, :8] = np.frombuffer("".join(tac).encode(), dtype=np.uint8).reshape(n, 8) if n else body[:, :8]
+        # Serial numbers from a fixed permutation of the running count: unique below a million devices.
+        body[:, 8:] = digits((np.arange(self.count, self.count + n) * 7919 + 104729) % 10**6, 6)
+        imei = to_numpy_str(np.concatenate([body, luhn_digit(body)[:, None]], axis=1)) if n else np.array([], str)
+        self._parts.append(imei)
+        idx = np.arange(self.count, self.count + n)
+        self.count += n
+        return idx
+
+    def imeis(self) -> np.ndarray:
+        return np.concatenate(self._parts) if self._parts else np.array([], dtype=str)

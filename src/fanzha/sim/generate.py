@@ -1,0 +1,185 @@
+"""`simulate`: build the province, stream its traffic day by day and chunk by chunk, write the files."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from fanzha.sim.casefiles import blacklist_table, reports_table, tips_table
+from fanzha.sim.config import SimConfig, resolve
+from fanzha.sim.dirty import corrupt_records, corrupt_subscribers
+from fanzha.sim.output import BackgroundWriter, DayFiles, Formatter, write_table
+from fanzha.sim.people import OCCUPATIONS
+from fanzha.sim.rand import stream
+from fanzha.sim.social import build_ties
+from fanzha.sim.text import iso_times
+from fanzha.sim.traffic import FRAUD_ROLES, Traffic, generate_chunk
+from fanzha.sim.world import DAY, LABELS, NEVER, R, STATUS, TYPES, World, build_world
+
+DEFAULT_START = date(2026, 11, 1)
+# Lines per chunk: fixed (not derived from memory) so that output depends only on the seed; bounds
+# the rows held at once to about a day's traffic of this many lines.
+CHUNK_LINES = 40_000
+
+
+def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig | Path | None = None,
+             fmt: str = "csv", start: date | None = None, progress: bool = False,
+             dirty_rate: float = 0.0) -> dict:
+    """Generate a synthetic province and write the data-contract files into OUT; returns summary counts."""
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"format must be csv or parquet, not {fmt!r}")
+    if lines < 50 or days < 1:
+        raise ValueError("need at least 50 lines and 1 day")
+    t_start = time.perf_counter()
+    cfg = resolve(config)
+    start = start or DEFAULT_START
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    world = build_world(cfg=cfg, lines=lines, days=days, seed=seed, start=start)
+    ties = build_ties(world)
+    traffic = Traffic(world, ties)
+    L = world.n_lines
+    dirty_rng = stream(seed, "dirty")
+    counts: Counter = Counter()
+
+    first_seen = np.full(L, NEVER, dtype=np.int64)
+    victims: dict[str, list] = {"line": [], "peer": [], "t": []}
+    harass: dict[str, list] = {"line": [], "peer": [], "t": []}
+    track_rng = stream(seed, "track")
+    min_victim = cfg.reports.victim_min_duration_s
+    hn_roles = np.array([R["courier"], R["sales"]])
+
+    cdr_files, sms_files = DayFiles(out, "cdr", fmt), DayFiles(out, "sms", fmt)
+    formatter = Formatter(world)
+    writer = BackgroundWriter()
+
+    def emit(files: DayFiles, legs, day_date: date, seq0: int, sms: bool, dirty: float, rng) -> None:
+        table = formatter.table(legs, day_date, seq0, sms)
+        if dirty:
+            table, _ = corrupt_records(table, rng, dirty)
+        files.write(day_date, table)
+
+    chunks = [(a, min(L, a + CHUNK_LINES)) for a in range(0, L, CHUNK_LINES)]
+    bar = _progress(progress, days * len(chunks))
+    try:
+        for day in range(days):
+            day_date = start + timedelta(days=day)
+            seq_c = seq_s = 0
+            for a, b in chunks:
+                calls, sms = generate_chunk(traffic, day, a, b)
+                for ev in (calls, sms):
+                    role = ev.role_line >= 0
+                    if role.any():
+                        np.minimum.at(first_seen, ev.role_line[role], day * DAY + ev.t[role])
+                r = calls.role_line
+                out_role = (r >= 0) & (calls.a == r)
+                rl = np.where(out_role, r, 0)
+                vic = out_role & np.isin(world.lines.role[rl], FRAUD_ROLES) & (calls.dur >= min_victim)
+                hn = out_role & np.isin(world.lines.role[rl], hn_roles) & (calls.dur > 0) & \
+                    (track_rng.random(len(r)) < 0.05)
+                for store, m in ((victims, vic), (harass, hn)):
+                    store["line"].append(calls.a[m])
+                    store["peer"].append(calls.b[m])
+                    store["t"].append(day * DAY + calls.t[m])
+                legs_c, legs_s = traffic.legs(calls, day), traffic.legs(sms, day)
+                # Dirty-row draws happen here, in order, so they do not depend on thread timing.
+                rng_c = stream(seed, "dirty-cdr", day, a) if dirty_rate else None
+                rng_s = stream(seed, "dirty-sms", day, a) if dirty_rate else None
+                writer.submit(emit, cdr_files, legs_c, day_date, seq_c, False, dirty_rate, rng_c)
+                writer.submit(emit, sms_files, legs_s, day_date, seq_s, True, dirty_rate, rng_s)
+                seq_c += len(legs_c)
+                seq_s += len(legs_s)
+                counts["cdr"] += len(legs_c)
+                counts["sms"] += len(legs_s)
+                if bar:
+                    bar[0].update(bar[1], advance=1, description=f"{day_date} · {counts['cdr']:,} CDRs")
+        writer.drain()
+    finally:
+        writer.close()
+        cdr_files.close()
+        sms_files.close()
+        if bar:
+            bar[0].stop()
+
+    vic = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in victims.items()}
+    har = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in harass.items()}
+    subs = subscribers_table(world)
+    if dirty_rate:
+        subs, counts["dirty_subscribers"] = corrupt_subscribers(subs, dirty_rng, dirty_rate)
+    write_table(subs, out / "subscribers", fmt)
+    write_table(cells_table(world), out / "cells", fmt)
+    labels = labels_table(world, first_seen)
+    write_table(labels, out / "labels", fmt)
+    reports = reports_table(world, vic, har)
+    write_table(reports, out / "reports", fmt)
+    tips = tips_table(world)
+    write_table(tips, out / "tips", fmt)
+    blacklist = blacklist_table(world)
+    write_table(blacklist, out / "blacklist", fmt)
+
+    by_label = Counter(labels.column("label").to_pylist())
+    return {
+        "persons": int(len(np.unique(world.lines.person))),
+        "lines": L,
+        "cells": len(world.cells),
+        "cdr": int(counts["cdr"]),
+        "sms": int(counts["sms"]),
+        "labels": {k: int(by_label.get(k, 0)) for k in LABELS},
+        "rings": len(world.rings),
+        "reports": reports.num_rows,
+        "tips": tips.num_rows,
+        "blacklist": blacklist.num_rows,
+        "dirty_rate": dirty_rate,
+        "seconds": round(time.perf_counter() - t_start, 3),
+    }
+
+
+def subscribers_table(world: World) -> pa.Table:
+    ln, persons = world.lines, world.persons
+    return pa.table({
+        "msisdn": ln.msisdn,
+        "line_type": np.array(TYPES)[ln.type],
+        "id_no": persons.id_no[ln.person],
+        "owner_name": persons.name[ln.person],
+        "open_time": iso_times(world.start, ln.open_t),
+        "shop_id": world.shop_ids[ln.shop],
+        "clerk_id": world.clerk_ids[ln.clerk],
+        "status": np.array(STATUS)[ln.status],
+        "imsi": pa.array(np.where(ln.imsi == "", None, ln.imsi), type=pa.string()),
+        "occupation": np.array(OCCUPATIONS)[persons.occ[ln.person]],
+    })
+
+
+def cells_table(world: World) -> pa.Table:
+    c = world.cells
+    return pa.table({"cell_id": c.cell_id, "lat": c.lat, "lon": c.lon, "region_code": c.region_code})
+
+
+def labels_table(world: World, first_seen: np.ndarray) -> pa.Table:
+    ln = world.lines
+    labelled = ln.label != 0
+    since = np.where(first_seen < NEVER, first_seen, ln.act_from)
+    since_s = np.where(labelled & (since < NEVER), iso_times(world.start, np.where(since < NEVER, since, 0)), "")
+    ring = np.where(ln.ring >= 0, np.char.add("RING-", np.char.zfill(ln.ring.astype(str), 4)), "")
+    return pa.table({
+        "msisdn": ln.msisdn,
+        "label": np.array(LABELS)[ln.label],
+        "since": pa.array(np.where(since_s == "", None, since_s), type=pa.string()),
+        "scenario": pa.array(np.where(ln.scenario == "", None, ln.scenario), type=pa.string()),
+        "ring_id": pa.array(np.where(ring == "", None, ring), type=pa.string()),
+    })
+
+
+def _progress(enabled: bool, total: int):
+    if not enabled:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    p.start()
+    return p, p.add_task("generating", total=total)

@@ -1,0 +1,53 @@
+"""Telephone numbers: own lines, other carriers' numbers, service numbers and foreign numbers.
+
+Numbers are drawn as a fixed permutation of a running index inside each prefix (multiplying by a
+constant coprime with the block size), so they look random but never collide."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fanzha.sim.text import digits, to_numpy_str
+
+# Numbers that call or text ordinary subscribers (banks, couriers, carriers, government hotlines).
+SERVICE_NUMBERS = ["95588", "95533", "95599", "95566", "95555", "95338", "95311", "95546", "10000", "10086",
+                   "10010", "12345", "12315", "96110", "95013", "4008111111", "4006095555", "02787654321"]
+A2P_SENDERS = ["106900000001", "1069055895588", "10690733955", "106575000110", "1065502010000",
+               "106980095533", "1069070069", "10655059999"]
+# Country codes seen in cross-border fraud (Cambodia, Myanmar, Philippines, Malaysia, Thailand, Laos).
+FOREIGN_CC = ["855", "95", "63", "60", "66", "856"]
+
+
+def permuted(prefixes: np.ndarray, width: int, salt: int) -> np.ndarray:
+    """One unique number per element: PREFIX followed by WIDTH digits."""
+    n = len(prefixes)
+    out = np.empty(n, dtype=object)
+    block = 10**width
+    res = np.empty(n, dtype=np.int64)
+    for p in np.unique(prefixes):
+        m = prefixes == p
+        k = np.arange(int(m.sum()), dtype=np.int64)
+        # 61803399 is odd and not a multiple of 5, hence coprime with 10**width.
+        res[m] = (k * 61803399 + salt * 7907 + int(p) * 131) % block
+    body = to_numpy_str(digits(res, width))
+    out = np.char.add(prefixes.astype(str), body)
+    return out
+
+
+def mobile_numbers(rng: np.random.Generator, prefixes: list[str], n: int, salt: int) -> np.ndarray:
+    return permuted(np.array(prefixes)[rng.integers(0, len(prefixes), n)], 8, salt)
+
+
+def fixed_numbers(area_code: str, n: int, salt: int) -> np.ndarray:
+    # Local fixed numbers are 7 digits starting with 5, 6 or 8 (the contract's example: 07158123456).
+    lead = np.array(["8", "5", "6"])[np.arange(n) % 3]
+    return permuted(np.char.add(area_code, lead), 6, salt)
+
+
+def iot_numbers(prefix: str, n: int, salt: int) -> np.ndarray:
+    return permuted(np.full(n, prefix), 9, salt)
+
+
+def foreign_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
+    cc = np.array(FOREIGN_CC)[rng.integers(0, len(FOREIGN_CC), n)]
+    return np.char.add(np.char.add("+", cc), rng.integers(10**8, 10**9, n).astype(str))

@@ -15,7 +15,6 @@ Scenario knobs live in a TOML file merged over the shipped default
 崇阳县 421223, 通山县 421224, 赤壁市 421281; area code 0715). A scenario file needs only the keys it
 changes, e.g.
 
-\b
     \[fraud]
     camouflage = 0.8      # 0 = textbook fraud, 1 = fraudsters mimic normal users
     fraud_caller = 0.006  # share of lines in fraud-caller rings

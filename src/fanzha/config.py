@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     spark_master: str = "local[2]"
     log_level: str = "INFO"
 
+    # Web and accounts (see SECURITY.md). Cookie `Secure` defaults to on in production, off in
+    # development so http://127.0.0.1 works; set FANZHA_COOKIE_SECURE=true behind TLS.
+    cookie_secure: bool | None = None
+    session_hours: float = Field(default=8.0, description="absolute lifetime of a login session")
+    session_idle_minutes: float = Field(default=30.0, description="a session unused this long expires")
+    login_max_failures: int = Field(default=5, description="consecutive wrong passwords before lockout")
+    lockout_minutes: float = Field(default=15.0, description="how long a locked account stays locked")
+    rate_login_per_minute: int = Field(default=10, description="login attempts per client address per minute")
+    rate_query_per_minute: int = Field(default=60, description="personal-data queries per user per minute")
+    max_request_bytes: int = Field(default=1_000_000, description="larger request bodies are refused (413)")
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -69,6 +80,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'fanzha.db').resolve()}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.mode == "production" if self.cookie_secure is None else self.cookie_secure
 
     def keys(self) -> tuple[bytes, bytes]:
         """(hash_key, data_key). Production requires both set; development keeps generated ones in home."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from cryptography.fernet import Fernet
 
@@ -28,8 +29,9 @@ class Protector:
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()
 
-    def decrypt(self, token: str) -> str:
-        return self._fernet.decrypt(token.encode()).decode()
+    def decrypt(self, token: str, *, ttl: int | None = None) -> str:
+        """Clear text; with ``ttl`` (seconds) a token older than that is refused (cryptography.fernet.InvalidToken)."""
+        return self._fernet.decrypt(token.encode(), ttl=ttl).decode()
 
 
 def mask_id(id_no: str | None) -> str:
@@ -70,3 +72,25 @@ def mask_msisdn(number: str | None) -> str:
     if len(s) < 7:
         return s[:1] + "*" * (len(s) - 1)
     return s[:3] + "****" + s[7:]
+
+
+def derived_key(master: bytes, purpose: str) -> bytes:
+    """A sub-key for one purpose (audit chain, CSRF, …), so one secret is never used for two jobs."""
+    return hmac.new(master, b"fanzha:" + purpose.encode(), hashlib.sha256).digest()
+
+
+# An 18-character ID (17 digits + digit/X) or an 11-digit mobile number standing alone in free text.
+_ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+_MOBILE_RE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+
+
+def redact(text: str | None) -> str:
+    """Mask ID numbers and mobile numbers inside free text (log lines, purposes, notes).
+
+    >>> redact("查询 13307151234 与 42120219900101123X")
+    '查询 133****1234 与 4212**********123X'
+    """
+    if not text:
+        return ""
+    text = _ID_RE.sub(lambda m: mask_id(m.group(0)), text)
+    return _MOBILE_RE.sub(lambda m: mask_msisdn(m.group(0)), text)

@@ -1,5 +1,7 @@
 """Every casework table, imported in one place so Alembic and tests see the whole schema."""
 
+from fanzha.casework.audit import models as audit_models  # noqa: F401
+from fanzha.casework.auth import models as auth_models  # noqa: F401
 from fanzha.casework.registry import models as registry_models  # noqa: F401
 from fanzha.db import Base
 

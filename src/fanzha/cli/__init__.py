@@ -19,6 +19,9 @@ app = typer.Typer(
 from fanzha.cli import db_cmd  # noqa: E402,F401
 from fanzha.cli import demo_cmd  # noqa: E402,F401
 from fanzha.cli import sim_cmd  # noqa: E402,F401
+from fanzha.cli import user_cmd  # noqa: E402,F401
+from fanzha.cli import audit_cmd  # noqa: E402,F401
+from fanzha.cli import serve_cmd  # noqa: E402,F401
 
 
 def main() -> None:

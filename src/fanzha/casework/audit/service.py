@@ -1,0 +1,167 @@
+"""Append to and check the hash chain; search it.
+
+Ordering under concurrency: ``append`` first runs ``UPDATE audit_head SET seq = seq + 1 … RETURNING``.
+That row lock (PostgreSQL) or write lock (SQLite) is held until the caller's transaction ends, so
+appends are serialised in commit order, and seq is gap-free unless an event is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from fanzha.casework.audit.models import AuditEvent, AuditHead
+from fanzha.casework.audit.schemas import AuditEventOut, AuditQuery, VerifyResult
+from fanzha.casework.auth.principal import Principal
+from fanzha.privacy import derived_key, mask_msisdn, redact
+
+GENESIS = "0" * 64
+CST = timezone(timedelta(hours=8))
+
+
+def chain_key(settings) -> bytes:
+    """The HMAC key of the chain, derived from FANZHA_HASH_KEY (without it, nobody can re-forge a chain)."""
+    return derived_key(settings.keys()[0], "audit-chain")
+
+
+def _canonical_time(at: datetime) -> str:
+    # SQLite hands datetimes back naive; PostgreSQL as aware. Hash one UTC form for both.
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at.isoformat(timespec="microseconds")
+
+
+def _utc(at: datetime) -> datetime:
+    # Stored times are UTC; a naive filter value is taken as China Standard Time, like every input.
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=CST)
+    return at.astimezone(UTC)
+
+
+def _digest(key: bytes, *, seq, at, actor_id, actor, action, subject_type, subject_id, purpose, detail, prev_hash) -> str:
+    payload = json.dumps(
+        [seq, _canonical_time(at), actor_id, actor, action, subject_type, subject_id, purpose, detail, prev_hash],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    key: bytes,
+    actor: Principal,
+    action: str,
+    subject_type: str | None = None,
+    subject_id: str | int | None = None,
+    purpose: str | None = None,
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (it commits or rolls back with the change).
+
+    ``detail`` must not hold personal data in clear (ID numbers, names); pass masked forms or internal ids.
+    """
+    head = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.hash)
+        .execution_options(synchronize_session=False)
+    ).one()
+    seq, prev_hash = int(head.seq), head.hash
+    at = datetime.now(UTC)
+    fields = dict(
+        seq=seq,
+        at=at,
+        actor_id=actor.user_id,
+        actor=actor.username[:64],
+        action=action[:64],
+        subject_type=subject_type[:32] if subject_type else None,
+        subject_id=str(subject_id)[:64] if subject_id is not None else None,
+        purpose=purpose,
+        detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str),
+        prev_hash=prev_hash,
+    )
+    event = AuditEvent(**fields, hash=_digest(key, **fields))
+    session.add(event)
+    session.flush()
+    session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(hash=event.hash).execution_options(synchronize_session=False)
+    )
+    return event
+
+
+def verify(session: Session, *, key: bytes, batch: int = 5000) -> VerifyResult:
+    """Walk the whole chain; report every altered, missing or re-linked event by its seq."""
+    problems: list[str] = []
+    expected_seq, prev_hash, checked = 1, GENESIS, 0
+    rows = session.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)).scalars()
+    for ev in rows:
+        checked += 1
+        if ev.seq != expected_seq:
+            missing = f"{expected_seq}" if ev.seq == expected_seq + 1 else f"{expected_seq}–{ev.seq - 1}"
+            problems.append(f"event seq {missing} missing (deleted)")
+        elif ev.prev_hash != prev_hash:
+            problems.append(f"event seq {ev.seq}: prev_hash does not link to event {ev.seq - 1}")
+        fields = dict(
+            seq=ev.seq, at=ev.at, actor_id=ev.actor_id, actor=ev.actor, action=ev.action,
+            subject_type=ev.subject_type, subject_id=ev.subject_id, purpose=ev.purpose,
+            detail=ev.detail, prev_hash=ev.prev_hash,
+        )  # fmt: skip
+        if not hmac.compare_digest(_digest(key, **fields), ev.hash):
+            problems.append(f"event seq {ev.seq}: content altered (hash mismatch)")
+        expected_seq, prev_hash = ev.seq + 1, ev.hash
+    head = session.get(AuditHead, 1)
+    last_seq = expected_seq - 1
+    if head is None:
+        problems.append("audit_head row missing")
+        head_seq, head_hash = last_seq, prev_hash
+    else:
+        head_seq, head_hash = int(head.seq), head.hash
+        if head_seq > last_seq:
+            problems.append(f"events seq {last_seq + 1}–{head_seq} missing at the end (deleted)")
+        elif head_seq != last_seq or head_hash != prev_hash:
+            problems.append(f"audit_head (seq {head_seq}) does not match the last event (seq {last_seq})")
+    return VerifyResult(ok=not problems, checked=checked, head_seq=head_seq, head_hash=head_hash, problems=problems)
+
+
+def search(session: Session, *, query: AuditQuery) -> list[AuditEvent]:
+    """Newest first. Every filter is a bound parameter; text filters match exactly (actor, action) or by prefix."""
+    stmt = select(AuditEvent)
+    if query.actor:
+        stmt = stmt.where(AuditEvent.actor == query.actor)
+    if query.action:
+        stmt = stmt.where(AuditEvent.action.startswith(query.action, autoescape=True))
+    if query.subject_type:
+        stmt = stmt.where(AuditEvent.subject_type == query.subject_type)
+    if query.subject_id:
+        stmt = stmt.where(AuditEvent.subject_id == query.subject_id)
+    if query.since:
+        stmt = stmt.where(AuditEvent.at >= _utc(query.since))
+    if query.until:
+        stmt = stmt.where(AuditEvent.at <= _utc(query.until))
+    stmt = stmt.order_by(AuditEvent.seq.desc()).limit(query.limit).offset(query.offset)
+    return list(session.execute(stmt).scalars())
+
+
+def present(event: AuditEvent) -> AuditEventOut:
+    """The masked, display form of an event (pages, API, exports)."""
+    subject = event.subject_id
+    if subject and event.subject_type in {"line", "msisdn"}:
+        subject = mask_msisdn(subject)
+    else:
+        subject = redact(subject) if subject else subject
+    try:
+        detail = json.loads(event.detail or "{}")
+    except ValueError:
+        detail = {"raw": redact(event.detail)}
+    return AuditEventOut(
+        seq=event.seq, at=event.at, actor=event.actor, action=event.action, subject_type=event.subject_type,
+        subject_id=subject, purpose=redact(event.purpose) if event.purpose else None, detail=detail,
+    )  # fmt: skip

@@ -1,0 +1,167 @@
+"""HTTP hardening: security headers, request size limit, CSRF tokens, log redaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+
+from fastapi import HTTPException, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fanzha.privacy import redact
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class SecurityMiddleware:
+    """Adds security headers to every response and refuses bodies over ``max_bytes`` with 413."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, hsts: bool) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        headers = {
+            "content-security-policy": CSP,
+            "x-content-type-options": "nosniff",
+            "x-frame-options": "DENY",
+            "referrer-policy": "same-origin",
+            "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
+            "cross-origin-opener-policy": "same-origin",
+            "cross-origin-resource-policy": "same-origin",
+        }
+        if hsts:
+            headers["strict-transport-security"] = "max-age=31536000"
+        self.headers = [(k.encode(), v.encode()) for k, v in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(send)
+            return
+        static = scope.get("path", "").startswith("/static/")
+        started = refused = False
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Answer now: the framework may turn the exception below into a generic 400.
+                    if not started and not refused:
+                        refused = True
+                        await self._refuse(send)
+                    raise _TooLarge
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # 413 already sent; drop whatever the app answers after the aborted read
+            if message["type"] == "http.response.start":
+                started = True
+                existing = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.headers if k not in existing]
+                if not static and b"cache-control" not in existing:
+                    extra.append((b"cache-control", b"no-store"))  # pages may hold personal data
+                message = {**message, "headers": list(message.get("headers", [])) + extra}
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except _TooLarge:
+            if not started and not refused:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = b'{"detail":"request body too large"}'
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *self.headers]})  # fmt: skip
+        await send({"type": "http.response.body", "body": body})
+
+
+# --- CSRF: signed double-submit cookie ---------------------------------------------------------
+# The browser holds a random value in an HttpOnly, SameSite=Strict cookie; each form carries
+# HMAC(csrf key, that value). A cross-site page can neither read the cookie nor compute the HMAC.
+
+def csrf_cookie_name(request: Request) -> str:
+    return "__Host-fanzha_csrf" if request.app.state.settings.secure_cookies else "fanzha_csrf"
+
+
+def _sign(request: Request, value: str) -> str:
+    return hmac.new(request.app.state.csrf_key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    """The token for forms on this page; creates the cookie value when the browser has none."""
+    value = request.cookies.get(csrf_cookie_name(request)) or getattr(request.state, "new_csrf", None)
+    if not value or len(value) > 100:
+        value = secrets.token_urlsafe(32)
+        request.state.new_csrf = value
+    return _sign(request, value)
+
+
+def set_csrf_cookie(request: Request, response) -> None:
+    value = getattr(request.state, "new_csrf", None)
+    if value:
+        response.set_cookie(
+            csrf_cookie_name(request), value, httponly=True, samesite="strict",
+            secure=request.app.state.settings.secure_cookies, path="/",
+        )  # fmt: skip
+
+
+async def csrf_protect(request: Request) -> None:
+    """Router dependency for pages: every unsafe request must carry a valid token, or 403."""
+    if request.method not in UNSAFE_METHODS or request.url.path.startswith("/api/"):
+        return  # the API takes bearer tokens only, never cookies, so a forged cross-site request carries nothing
+    cookie = request.cookies.get(csrf_cookie_name(request))
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        try:
+            form = await request.form()
+        except Exception:  # malformed body: treat as no token
+            form = {}
+        sent = form.get(CSRF_FIELD)
+    if not cookie or not isinstance(sent, str) or not hmac.compare_digest(sent, _sign(request, cookie)):
+        raise HTTPException(status_code=403, detail="CSRF token missing or invalid 表单已失效，请刷新页面后重试")
+
+
+csrf_protect.fanzha_csrf = True  # marker read by the route checks in app.py and tests
+
+
+# --- logs ----------------------------------------------------------------------------------------
+
+class RedactingFilter(logging.Filter):
+    """Masks ID numbers and mobile numbers in log messages (access logs include paths and queries)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+def install_log_redaction() -> None:
+    for name in ("uvicorn.access", "uvicorn.error", "fanzha"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())

@@ -1,0 +1,58 @@
+"""Jinja2 rendering for pages: autoescaping on, the layout gets the principal, navigation and CSRF."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from fanzha.casework.auth.enums import ROLE_LABELS, Role
+from fanzha.web import nav
+from fanzha.web.security import CSRF_FIELD, csrf_token, set_csrf_cookie
+
+CST = timezone(timedelta(hours=8))
+_env: Environment | None = None
+
+
+def _cst(value) -> str:
+    """Times are stored in UTC and shown in China Standard Time."""
+    if not isinstance(value, datetime):
+        return "" if value is None else str(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def environment() -> Environment:
+    global _env
+    if _env is None:
+        _env = Environment(
+            loader=FileSystemLoader(Path(__file__).with_name("templates")),
+            autoescape=select_autoescape(["html"], default=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        _env.filters["cst"] = _cst
+        _env.globals["role_label"] = lambda r: ROLE_LABELS.get(Role(r), r) if r in Role._value2member_map_ else r
+    return _env
+
+
+def render(request: Request, template: str, context: dict | None = None, *, status_code: int = 200) -> HTMLResponse:
+    principal = getattr(request.state, "principal", None)
+    token = csrf_token(request)
+    ctx = {
+        "request": request,
+        "principal": principal,
+        "nav": nav.visible(principal),
+        "path": request.url.path,
+        "csrf_token": token,
+        "csrf_field": lambda: Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">'),
+        **(context or {}),
+    }
+    response = HTMLResponse(environment().get_template(template).render(ctx), status_code=status_code)
+    set_csrf_cookie(request, response)
+    return response

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     rate_login_per_minute: int = Field(default=10, description="login attempts per client address per minute")
     rate_query_per_minute: int = Field(default=60, description="personal-data queries per user per minute")
     max_request_bytes: int = Field(default=1_000_000, description="larger request bodies are refused (413)")
+    # Argon2id cost (RFC 9106 second recommendation by default). Tests lower it; production must not.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
 
     @classmethod
     def settings_customise_sources(

@@ -39,6 +39,16 @@ def csrf_from():
     return _csrf_from
 
 
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch, _isolated_settings):
+    """Cheap Argon2 parameters so hashing does not dominate web tests (production keeps RFC 9106)."""
+    from fanzha.config import reset_settings
+
+    monkeypatch.setenv("FANZHA_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("FANZHA_ARGON2_MEMORY_KIB", "1024")
+    reset_settings()
+
+
 @pytest.fixture
 def web_settings(db_url):
     from fanzha.config import Settings

@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,9 +23,20 @@ from fanzha.casework.auth.principal import Principal
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "fz_"
-_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
-# Verified against when the username is unknown, so a wrong username costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("fanzha-timing-equaliser")
+
+
+@lru_cache(maxsize=4)
+def _hasher_for(time_cost: int, memory_kib: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=4)
+    # Verified against when the username is unknown, so a wrong username costs as long as a wrong password.
+    return hasher, hasher.hash("fanzha-timing-equaliser")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    from fanzha.config import get_settings
+
+    s = get_settings()
+    return _hasher_for(s.argon2_time_cost, s.argon2_memory_kib)
 
 
 class AccountError(ValueError):
@@ -49,7 +61,7 @@ def _sha256(token: str) -> str:
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def generate_password() -> str:
@@ -58,14 +70,15 @@ def generate_password() -> str:
 
 def check_password(*, user: User | None, password: str) -> bool:
     """Constant work whether or not the user exists. Rehashes when the Argon2 parameters were raised."""
+    hasher, dummy = _hasher()
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        hasher.verify(user.password_hash if user else dummy, password)
     except (VerificationError, InvalidHashError):
         return False
     if user is None:
         return False
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(user.password_hash):  # cost raised since: upgrade the stored hash
+        user.password_hash = hasher.hash(password)
     return True
 
 

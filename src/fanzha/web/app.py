@@ -9,6 +9,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import sessionmaker
 
 from fanzha.config import Settings, get_settings
@@ -92,6 +93,13 @@ def _error_handlers(app: FastAPI) -> None:
         for k, v in (exc.headers or {}).items():
             response.headers[k] = v
         return response
+
+    @app.exception_handler(DataError)
+    async def _bad_data(request: Request, exc: DataError):
+        # Safety net: a value the database cannot take (the input types should have refused it first).
+        if is_api(request):
+            return JSONResponse({"detail": "invalid input"}, status_code=422)
+        return render(request, "error.html", {"status": 422, "detail": "输入无效 invalid input"}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from fanzha.casework.types import Text
 from pydantic import BaseModel, Field
 
 
 class AuditQuery(BaseModel):
-    actor: str | None = Field(default=None, max_length=64)
-    action: str | None = Field(default=None, max_length=64)
-    subject_type: str | None = Field(default=None, max_length=32)
-    subject_id: str | None = Field(default=None, max_length=64)
+    actor: Text | None = Field(default=None, max_length=64)
+    action: Text | None = Field(default=None, max_length=64)
+    subject_type: Text | None = Field(default=None, max_length=32)
+    subject_id: Text | None = Field(default=None, max_length=64)
     since: datetime | None = None
     until: datetime | None = None
     limit: int = Field(default=100, ge=1, le=500)

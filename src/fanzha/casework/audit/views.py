@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from fanzha.casework.types import Text
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
 
@@ -37,12 +38,12 @@ def audit_page(request: Request, db: Db, _: Principal = Depends(require(Permissi
 def audit_search(
     request: Request,
     db: Db,
-    actor: str = Form(default="", max_length=200),
-    action: str = Form(default="", max_length=200),
-    subject_type: str = Form(default="", max_length=200),
-    subject_id: str = Form(default="", max_length=200),
-    since: str = Form(default="", max_length=40),
-    until: str = Form(default="", max_length=40),
+    actor: Text = Form(default="", max_length=200),
+    action: Text = Form(default="", max_length=200),
+    subject_type: Text = Form(default="", max_length=200),
+    subject_id: Text = Form(default="", max_length=200),
+    since: Text = Form(default="", max_length=40),
+    until: Text = Form(default="", max_length=40),
     who: Principal = Depends(require(Permission.AUDIT_READ, rate="query")),
 ):
     form = {"actor": actor, "action": action, "subject_type": subject_type, "since": since, "until": until}

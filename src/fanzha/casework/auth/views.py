@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import quote
 
+from fanzha.casework.types import Text
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
@@ -28,9 +29,9 @@ def login_page(request: Request, next: str = "/", _=Depends(public())):
 def login_submit(
     request: Request,
     db: Db,
-    username: str = Form(max_length=200),
-    password: str = Form(max_length=200),
-    next: str = Form(default="/", max_length=500),
+    username: Text = Form(max_length=200),
+    password: Text = Form(max_length=200),
+    next: Text = Form(default="/", max_length=500),
     _=Depends(public(rate="login")),
 ):
     st = request.app.state

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from fanzha.casework.types import Text
 from pydantic import BaseModel, Field, model_validator
 
 
 class LookupQuery(BaseModel):
-    msisdn: str | None = Field(default=None, max_length=20, description="号码 exact number")
-    id_no: str | None = Field(default=None, max_length=18, description="证件号码 18-character resident ID")
+    msisdn: Text | None = Field(default=None, max_length=20, description="号码 exact number")
+    id_no: Text | None = Field(default=None, max_length=18, description="证件号码 18-character resident ID")
 
     @model_validator(mode="after")
     def _one(self) -> LookupQuery:
@@ -21,8 +22,8 @@ class LookupQuery(BaseModel):
 
 
 class UnmaskRequest(BaseModel):
-    ref: str = Field(min_length=1, max_length=400, description="reference returned by the search")
-    purpose: str = Field(min_length=4, max_length=200, description="查询事由 why the clear data is needed")
+    ref: Text = Field(min_length=1, max_length=400, description="reference returned by the search")
+    purpose: Text = Field(min_length=4, max_length=200, description="查询事由 why the clear data is needed")
 
 
 class LineMasked(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fanzha.casework.types import Text
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from pydantic import ValidationError
 
@@ -30,8 +31,8 @@ def lookup_page(request: Request, _: Principal = Depends(require(Permission.LINE
 def lookup_submit(
     request: Request,
     db: Db,
-    msisdn: str = Form(default="", max_length=200),
-    id_no: str = Form(default="", max_length=200),
+    msisdn: Text = Form(default="", max_length=200),
+    id_no: Text = Form(default="", max_length=200),
     who: Principal = Depends(require(Permission.LINE_LOOKUP, rate="query")),
 ):
     try:
@@ -48,8 +49,8 @@ def lookup_submit(
 def unmask_submit(
     request: Request,
     db: Db,
-    ref: str = Form(max_length=400),
-    purpose: str = Form(default="", max_length=200),
+    ref: Text = Form(max_length=400),
+    purpose: Text = Form(default="", max_length=200),
     who: Principal = Depends(require(Permission.PERSONAL_UNMASK, rate="query")),
 ):
     if len(purpose.strip()) < 4:

@@ -29,6 +29,7 @@ FORMS = {
 VALID = {"purpose": "合法事由 test", "ref": "x", "msisdn": "13307150001"}
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # inspects the app only
 def test_every_text_input_is_listed(web_app):
     """A form field added later must be added to FORMS above: compare with the app's own forms and schemas."""
     from fanzha.web.deps import iter_api_routes

@@ -128,3 +128,26 @@ def test_query_rate_limit(web_settings, make_user, api_headers):
         codes = [c.post("/api/lines/search", json={"msisdn": "13300000000"}, headers=headers).status_code
                  for _ in range(4)]  # fmt: skip
     assert codes == [200, 200, 429, 429]
+
+
+def test_lockout_through_the_login_form(client, web_app, make_user, login):
+    pw = make_user("locky", roles=["analyst"])
+    n = web_app.state.settings.login_max_failures
+    for i in range(n):
+        assert login(client, "locky", f"wrong-password-{i}").status_code == 401
+    assert login(client, "locky", pw).status_code == 401  # right password, account locked
+    assert client.get("/").status_code == 303
+
+
+def test_access_log_lines_are_redacted(caplog):
+    import logging
+
+    from fanzha.web.security import install_log_redaction
+
+    install_log_redaction()
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        logging.getLogger("uvicorn.access").info('%s - "GET /x?n=%s&id=%s" 200', "1.2.3.4", "13307151234",
+                                                 "42120219900101123X")  # fmt: skip
+    (record,) = caplog.records
+    assert "13307151234" not in record.getMessage() and "133****1234" in record.getMessage()
+    assert "42120219900101123X" not in record.getMessage() and "4212**********123X" in record.getMessage()

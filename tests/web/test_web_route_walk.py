@@ -36,6 +36,10 @@ def _call(client, method, path, *, csrf=None, headers=None):
     return client.request(method, _concrete(path), data=data, headers=headers)
 
 
+STATIC_CHECK = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no database work: one backend
+
+
+@STATIC_CHECK
 def test_every_route_declares_one_policy(web_app):
     from fanzha.web.deps import PUBLIC
 
@@ -46,6 +50,7 @@ def test_every_route_declares_one_policy(web_app):
     assert all(policy == PUBLIC or isinstance(policy, Permission) for _, _, policy in routes)
 
 
+@STATIC_CHECK
 def test_undeclared_route_refused_at_build(web_settings, monkeypatch):
     from fastapi import APIRouter
 

@@ -178,6 +178,14 @@ def test_user_cli(db_url, engine, key):
     assert runner.invoke(app, ["user", "roles", "nobody", "--add", "clerk"]).exit_code == 1
     r = runner.invoke(app, ["user", "token", "zhao", "--days", "1"])
     assert r.exit_code == 0 and "fz_" in r.output
+    token = r.output.split("token (shown once): ")[1].split()[0]
+    with session_scope(engine) as db:
+        assert service.resolve_token(db, token=token) is not None
+    assert runner.invoke(app, ["user", "revoke-token", token[:10]]).exit_code == 0
+    with session_scope(engine) as db:
+        assert service.resolve_token(db, token=token) is None
+    assert runner.invoke(app, ["user", "disable", "zhao"]).exit_code == 0
+    assert _login(engine, key, "zhao", "new-password-123")[0] == "inactive"
     with session_scope(engine) as db:
         assert audit.verify(db, key=key).ok
         actors = {e.actor for e in db.execute(select(audit.AuditEvent)).scalars() if e.action.startswith("user.")}

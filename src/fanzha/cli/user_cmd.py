@@ -155,6 +155,42 @@ def token(
     typer.echo(f"token (shown once): {tok}")
 
 
+@user_app.command("revoke-token")
+def revoke_token(prefix: str = typer.Argument(..., help="the token's first 10 characters (fz_…), as shown when issued")) -> None:
+    """Revoke API tokens by prefix (audited)."""
+    from fanzha.casework.audit.service import record
+    from fanzha.casework.auth.service import revoke_token as do_revoke
+
+    scope, key, actor = _ctx()
+    with scope as db:
+        n = do_revoke(db, prefix=prefix[:10])
+        if n:
+            record(db, key=key, actor=actor, action="token.revoke", subject_type="token", subject_id=prefix[:10])
+    typer.echo(f"{n} token(s) revoked")
+    if not n:
+        raise typer.Exit(1)
+
+
+@user_app.command("disable")
+def disable(
+    username: str = typer.Argument(..., help="login name"),
+    enable: bool = typer.Option(False, "--enable", help="re-enable instead"),
+) -> None:
+    """Disable (or re-enable) an account; a disabled account's sessions and tokens stop working at once."""
+    from fanzha.casework.audit.service import record
+    from fanzha.casework.auth.service import revoke_sessions
+
+    scope, key, actor = _ctx()
+    with scope as db:
+        user = _user(db, username)
+        user.is_active = enable
+        if not enable:
+            revoke_sessions(db, user=user)
+        record(db, key=key, actor=actor, action="user.enable" if enable else "user.disable", subject_type="user",
+               subject_id=user.id, detail={"username": username})  # fmt: skip
+    typer.echo(f"{username} {'enabled' if enable else 'disabled'}")
+
+
 @user_app.command("demo-accounts")
 def demo_accounts(
     shop: str = typer.Option(None, "--shop", help="shop of the demo clerk (default: first shop in the registry)"),

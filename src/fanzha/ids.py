@@ -222,41 +222,42 @@ def _division_ints() -> np.ndarray:
 
 
 def valid_mask(values, *, today: date | None = None) -> np.ndarray:
-    """numpy bool array: which of VALUES (strings; None allowed) are valid ID numbers.
+    """numpy bool array: which of VALUES (strings or None; a list or a pyarrow array) are valid IDs.
 
-    Same verdict as :func:`is_valid_id` for every input, about 50x faster on large batches.
+    Same verdict as :func:`is_valid_id` for every input, and ~50x faster on large batches: the
+    shape is checked with one regex pass, the rest as integer arithmetic on an (n, 18) byte matrix.
     """
-    values = list(values) if not isinstance(values, np.ndarray) else values
-    n = len(values)
-    out = np.zeros(n, dtype=bool)
-    if n == 0:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = values if isinstance(values, pa.Array) else pa.array(list(values), type=pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    out = np.zeros(len(arr), dtype=bool)
+    if len(arr) == 0:
         return out
-    cleaned = [v.strip().upper() if isinstance(v, str) else "" for v in values]
-    cand = np.fromiter(
-        (len(c) == 18 and c.isascii() for c in cleaned), dtype=bool, count=n
-    )
+    arr = pc.utf8_upper(pc.utf8_trim_whitespace(arr))
+    cand = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{17}[0-9X]$"), False).to_numpy(zero_copy_only=False)
     idx = np.flatnonzero(cand)
     if idx.size == 0:
         return out
-    raw = np.frombuffer("".join(cleaned[i] for i in idx).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
-    d = raw.astype(np.int64) - 48
-    body_ok = ((d[:, :17] >= 0) & (d[:, :17] <= 9)).all(axis=1)
-    last = raw[:, 17]
-    last_ok = ((last >= 48) & (last <= 57)) | (last == ord("X"))
-    d17 = np.where(body_ok[:, None], d[:, :17], 0)
-    check_ok = _CHECK_CODES[(d17 @ _W) % 11] == last
-    div = d17[:, :6] @ np.array([100000, 10000, 1000, 100, 10, 1])
+    sel = pc.filter(arr, pa.array(cand))
+    offsets = np.frombuffer(sel.buffers()[1], dtype=np.int32)[sel.offset:sel.offset + len(sel) + 1]
+    raw = np.frombuffer(sel.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(-1, 18)
+    d = raw[:, :17].astype(np.int64) - 48
+    check_ok = _CHECK_CODES[(d @ _W) % 11] == raw[:, 17]
+    div = d[:, :6] @ np.array([100000, 10000, 1000, 100, 10, 1])
     codes = _division_ints()
     pos = np.clip(np.searchsorted(codes, div), 0, codes.size - 1)
     div_ok = codes[pos] == div
-    year = d17[:, 6:10] @ np.array([1000, 100, 10, 1])
-    month = d17[:, 10] * 10 + d17[:, 11]
-    day = d17[:, 12] * 10 + d17[:, 13]
+    year = d[:, 6:10] @ np.array([1000, 100, 10, 1])
+    month = d[:, 10] * 10 + d[:, 11]
+    day = d[:, 12] * 10 + d[:, 13]
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     mdays = _DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
     date_ok = (month >= 1) & (month <= 12) & (day >= 1) & (day <= mdays)
     today = today or date.today()
     ymd = year * 10000 + month * 100 + day
     range_ok = (ymd >= int(f"{MIN_BIRTH:%Y%m%d}")) & (ymd <= int(f"{today:%Y%m%d}"))
-    out[idx] = body_ok & last_ok & check_ok & div_ok & date_ok & range_ok
+    out[idx] = check_ok & div_ok & date_ok & range_ok
     return out

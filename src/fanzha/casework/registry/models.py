@@ -23,6 +23,9 @@ class Person(Base):
     id_masked: Mapped[str] = mapped_column(String(18))
     name_enc: Mapped[str | None] = mapped_column(Text)
     name_masked: Mapped[str | None] = mapped_column(String(64))
+    name_hash: Mapped[str | None] = mapped_column(
+        String(64), comment="keyed hash of the name: exact matching and change detection without decrypting"
+    )
     birth_date: Mapped[date | None] = mapped_column(Date)
     sex: Mapped[str | None] = mapped_column(String(1), comment="M or F, from the ID's sequence digit")
     division_code: Mapped[str | None] = mapped_column(String(6), index=True, comment="GB/T 2260 code in the ID")

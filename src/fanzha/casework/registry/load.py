@@ -1,0 +1,489 @@
+"""Bulk, idempotent loading of contract files (subscribers, cells) into the registry.
+
+* PATH is a CSV/Parquet file or a folder of them (../shared/spec/data-contract.md).
+* Loading the same data twice changes nothing; a changed row updates its line or person.
+* Rows that break the contract go, with the reason, to a quarantine CSV under
+  ``settings.home/quarantine/``; good rows load. A run is one transaction: all or nothing.
+* Personal data: ID numbers are stored as keyed hash + Fernet token + mask, names as keyed hash +
+  token + mask (fanzha.privacy). Hashing and encryption run in a process pool on big loads, while
+  the main process validates the next batch and writes the previous one.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fanzha.casework.registry import checks, sources
+from fanzha.casework.registry.bulk import Bulk
+from fanzha.config import Settings, get_settings
+from fanzha.privacy import Protector, mask_id, mask_name
+
+# Below this many input bytes a process pool costs more than it saves.
+POOL_MIN_BYTES = 20_000_000
+# Inputs of at least this many rows (estimated from bytes) may use bulk mode (indexes rebuilt once).
+BULK_MODE_MIN_ROWS = 50_000
+LINE_COLUMNS = ("line_type", "person_id", "open_time", "shop_id", "clerk_id", "status", "imsi", "carrier")
+PERSON_COLUMNS = (
+    "id_hash", "id_enc", "id_masked", "name_enc", "name_masked", "name_hash", "birth_date", "sex", "division_code",
+    "occupation",
+)
+
+
+@dataclass
+class LoadResult:
+    kind: str
+    read: int = 0
+    loaded: int = 0  # inserted + updated
+    unchanged: int = 0
+    quarantined: int = 0
+    quarantine_path: Path | None = None
+    seconds: float = 0.0
+    inserted: int = 0
+    updated: int = 0
+    persons_new: int = 0
+    persons_updated: int = 0
+    shops_new: int = 0
+    clerks_new: int = 0
+    reasons: Counter = field(default_factory=Counter)  # field the reason is about -> rows
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.read / self.seconds if self.seconds else 0.0
+
+
+# --- quarantine ----------------------------------------------------------------------------------
+
+
+class Quarantine:
+    """Bad rows with file, row number and reason; the CSV appears only if there were bad rows."""
+
+    def __init__(self, home: Path, kind: str, columns: tuple[str, ...]) -> None:
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        self.path = Path(home) / "quarantine" / f"{kind}-{stamp}-{os.getpid()}.csv"
+        self.columns = columns
+        self.count = 0
+        self._fh = None
+        self._writer = None
+
+    def add(self, file: Path, row: int, values: dict[str, str | None], reason: str) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Quarantined rows hold clear ID numbers and names: readable by the owner only.
+            fd = os.open(self.path.with_suffix(".part"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._fh = open(fd, "w", newline="", encoding="utf-8")
+            self._writer = csv.writer(self._fh)
+            self._writer.writerow([*self.columns, "source_file", "source_row", "reason"])
+        self._writer.writerow([*(values.get(c) or "" for c in self.columns), str(file), row, reason])
+        self.count += 1
+
+    def commit(self) -> Path | None:
+        if self._fh is None:
+            return None
+        self._fh.close()
+        os.replace(self.path.with_suffix(".part"), self.path)
+        return self.path
+
+    def discard(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self.path.with_suffix(".part").unlink(missing_ok=True)
+
+
+# --- work that runs in the process pool ------------------------------------------------------------
+
+
+def _hash_job(protector: Protector, values: list[str]) -> list[str]:
+    return protector.hash_many(values)
+
+
+def _encrypt_job(protector: Protector, values: list[str]) -> list[str]:
+    return protector.encrypt_many(values)
+
+
+class _Inline:
+    """Executor stand-in for small loads: runs the job at once."""
+
+    def submit(self, fn, *args) -> Future:
+        fut: Future = Future()
+        fut.set_result(fn(*args))
+        return fut
+
+    def shutdown(self, wait: bool = True) -> None:
+        pass
+
+
+class _Crypto:
+    """Splits hashing/encryption over the pool's workers and gathers the results in order."""
+
+    def __init__(self, protector: Protector, workers: int) -> None:
+        self.protector = protector
+        self.workers = workers
+        self.pool = (
+            ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) if workers else _Inline()
+        )
+
+    def submit(self, fn, values: list[str]) -> Callable[[], list[str]]:
+        parts = max(1, self.workers)
+        step = -(-len(values) // parts) or 1
+        futures = [self.pool.submit(fn, self.protector, values[i:i + step]) for i in range(0, len(values), step)]
+
+        def result() -> list[str]:
+            out: list[str] = []
+            for f in futures:
+                out.extend(f.result())
+            return out
+
+        return result
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+# --- progress ------------------------------------------------------------------------------------
+
+
+class _Progress:
+    def __init__(self, enabled: bool, label: str, total: int) -> None:
+        self.bar = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+                TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(), TimeRemainingColumn(),
+                console=Console(stderr=True), transient=False,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(label, total=total, rows=0)
+
+    def bytes(self, n: int) -> None:
+        if self.bar:
+            self.bar.advance(self.task, n)
+
+    def rows(self, n: int) -> None:
+        if self.bar:
+            self.bar.update(self.task, rows=n)
+
+    def close(self) -> None:
+        if self.bar:
+            self.bar.stop()
+
+
+# --- subscribers ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    batch: sources.Batch
+    good: np.ndarray  # indexes of good rows
+    person_keys: list[str]  # unique ID numbers (upper case) in the batch
+    person_rows: np.ndarray  # batch row carrying each person's name/occupation (the first one wins)
+    names: list[str]
+    occupations: list[str | None]
+    id_hashes: Callable[[], list[str]]
+    name_hashes: Callable[[], list[str]]
+    checked: checks.Checked
+    # Filled by _SubscriberLoad.lookup.
+    fingerprints: list[int] = field(default_factory=list)
+    known: dict[str, tuple[int, int]] = field(default_factory=dict)
+    new: list[int] = field(default_factory=list)
+    changed: list[int] = field(default_factory=list)
+    id_tokens: Callable[[], list[str]] | None = None
+    name_tokens: Callable[[], list[str]] | None = None
+
+
+class _SubscriberLoad:
+    """State of one subscriber load: what this run has written, so it need not ask the database."""
+
+    def __init__(self, bulk: Bulk, crypto: _Crypto, quarantine: Quarantine, result: LoadResult) -> None:
+        self.bulk, self.crypto, self.quarantine, self.result = bulk, crypto, quarantine, result
+        self.seen: set[str] = set()
+        # id_hash -> person id, for persons handled in this run. A person's name and occupation come
+        # from their first row in the input, so loading the same input twice changes nothing.
+        self.persons: dict[str, int] = {}
+        self.shops: set[str] = set()
+        self.clerks: set[str] = set()
+        # Tables empty at the start can only hold what this run wrote: no lookups needed.
+        self.persons_empty = bulk.is_empty("persons")
+        self.lines_empty = bulk.is_empty("lines")
+
+    def run(self, batches) -> None:
+        previous: _Prepared | None = None
+        # Pipeline: the main process validates batch k+1 while the pool encrypts batch k,
+        # and writes batch k while the pool hashes batch k+1.
+        for batch in batches:
+            prep = self.prepare(batch)
+            if previous is not None:
+                self.write(previous)
+            self.lookup(prep)
+            previous = prep
+        if previous is not None:
+            self.write(previous)
+
+    def prepare(self, batch: sources.Batch) -> _Prepared:
+        result = self.result
+        result.read += batch.size
+        checked = checks.check_subscribers(batch.arrays)
+        good = checked.good.copy()
+        reasons = dict(checked.reasons)
+        missing_required = [c for c in checks.SUBSCRIBER_REQUIRED if c not in batch.present]
+        if missing_required:  # the whole file lacks a column: every row breaks the contract
+            why = f"file: has no column {', '.join(missing_required)}"
+            reasons = dict.fromkeys(range(batch.size), why)
+            good[:] = False
+        msisdn = batch.column("msisdn")
+        seen = self.seen
+        for i in np.flatnonzero(good):
+            m = msisdn[i]
+            if m in seen:
+                good[i] = False
+                reasons[int(i)] = "msisdn: appears more than once in the input (first one loaded)"
+            else:
+                seen.add(m)
+        for i, why in sorted(reasons.items()):
+            row = {c: batch.column(c)[i] for c in checks.SUBSCRIBER_COLUMNS}
+            self.quarantine.add(batch.file, batch.first_row + i, row, why)
+            result.reasons.update({part.split(":", 1)[0] for part in why.split("; ")})
+        good_idx = np.flatnonzero(good)
+        id_upper = pc.utf8_upper(batch.arrays["id_no"]).to_pylist()
+        person_row: dict[str, int] = {}
+        for i in good_idx.tolist():
+            person_row.setdefault(id_upper[i], i)
+        keys = list(person_row)
+        rows = np.fromiter(person_row.values(), dtype=np.int64, count=len(keys))
+        owner, occupation = batch.column("owner_name"), batch.column("occupation")
+        names = [owner[i] for i in rows]
+        return _Prepared(
+            batch=batch, good=good_idx, person_keys=keys, person_rows=rows, names=names,
+            occupations=[occupation[i] for i in rows], checked=checked,
+            id_hashes=self.crypto.submit(_hash_job, keys), name_hashes=self.crypto.submit(_hash_job, names),
+        )
+
+    def lookup(self, prep: _Prepared) -> None:
+        """Find which persons exist already and start encrypting the new and changed ones."""
+        id_hashes, name_hashes = prep.id_hashes(), prep.name_hashes()
+        prep.fingerprints = fps = [hash(x) for x in zip(name_hashes, prep.occupations)]
+        done = self.persons
+        unknown = [h for h in id_hashes if h not in done]
+        known: dict[str, tuple[int, int]] = {}
+        if unknown and not self.persons_empty:
+            for h, pid, nh, occ in self.bulk.fetch_in(
+                "SELECT id_hash, id, name_hash, occupation FROM persons WHERE id_hash {IN}", unknown
+            ):
+                known[h] = (pid, hash((nh, occ)))
+        prep.known = known
+        prep.new = [j for j, h in enumerate(id_hashes) if h not in done and h not in known]
+        prep.changed = [j for j, h in enumerate(id_hashes) if h in known and known[h][1] != fps[j]]
+        prep.id_tokens = self.crypto.submit(_encrypt_job, [prep.person_keys[j] for j in prep.new])
+        prep.name_tokens = self.crypto.submit(_encrypt_job, [prep.names[j] for j in prep.new + prep.changed])
+
+    def write(self, prep: _Prepared) -> None:
+        bulk, result, batch = self.bulk, self.result, prep.batch
+        keys, names, occupations = prep.person_keys, prep.names, prep.occupations
+        id_hashes, name_hashes = prep.id_hashes(), prep.name_hashes()
+        id_tokens, name_tokens = prep.id_tokens(), prep.name_tokens()
+        new, changed, known = prep.new, prep.changed, prep.known
+
+        new_ids = bulk.allocate_ids("persons", len(new))
+        rows = []
+        for k, j in enumerate(new):
+            key = keys[j]
+            rows.append((
+                new_ids[k], id_hashes[j], id_tokens[k], mask_id(key), name_tokens[k], mask_name(names[j]),
+                name_hashes[j], f"{key[6:10]}-{key[10:12]}-{key[12:14]}", "M" if int(key[16]) % 2 else "F",
+                key[:6], occupations[j],
+            ))
+        rows.sort(key=lambda r: r[1])  # key order keeps B-tree inserts local
+        bulk.insert("persons", ("id", *PERSON_COLUMNS), rows)
+        offset = len(new)
+        bulk.update("persons", "id", ("name_enc", "name_masked", "name_hash", "occupation"), [
+            (name_tokens[offset + k], mask_name(names[j]), name_hashes[j], occupations[j], known[id_hashes[j]][0])
+            for k, j in enumerate(changed)
+        ])
+        result.persons_new += len(new)
+        result.persons_updated += len(changed)
+        persons = self.persons
+        for h, v in known.items():
+            persons[h] = v[0]
+        for k, j in enumerate(new):
+            persons[id_hashes[j]] = new_ids[k]
+        pid_of = {key: persons[h] for key, h in zip(keys, id_hashes)}
+
+        take = pa.array(prep.good)
+        col = {c: pc.take(batch.arrays[c], take).to_pylist() for c in checks.SUBSCRIBER_COLUMNS if c != "id_no"}
+        id_upper = pc.utf8_upper(pc.take(batch.arrays["id_no"], take)).to_pylist()
+        shops = {s for s in col["shop_id"] if s not in self.shops}
+        clerks: dict[str, str] = {}
+        for c, s in zip(col["clerk_id"], col["shop_id"]):
+            if c not in self.clerks:
+                clerks.setdefault(c, s)
+        result.shops_new += bulk.insert_missing("shops", ("shop_id",), [(s,) for s in sorted(shops)])
+        result.clerks_new += bulk.insert_missing("clerks", ("clerk_id", "shop_id"), sorted(clerks.items()))
+        self.shops |= shops
+        self.clerks |= clerks.keys()
+
+        times = checks.sql_times(prep.checked.derived["open_time"][prep.good])
+        if bulk.pg:
+            times = [t + "+00:00" for t in times]
+        carrier = prep.checked.derived["carrier"][prep.good].tolist()
+        lines = list(zip(
+            col["msisdn"], col["line_type"], [pid_of[k] for k in id_upper], times, col["shop_id"], col["clerk_id"],
+            col["status"], col["imsi"], carrier,
+        ))
+        if self.lines_empty:
+            fresh, changed_lines = lines, []
+        else:
+            time_sql = (
+                "to_char(open_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00:00'" if bulk.pg else "open_time"
+            )
+            have = {
+                r[0]: tuple(r)
+                for r in bulk.fetch_in(
+                    f"SELECT msisdn, line_type, person_id, {time_sql}, shop_id, clerk_id, status, imsi, carrier "
+                    "FROM lines WHERE msisdn {IN}", col["msisdn"],
+                )
+            }
+            fresh = [r for r in lines if r[0] not in have]
+            changed_lines = [(*r[1:], r[0]) for r in lines if r[0] in have and have[r[0]] != r]
+        fresh.sort()
+        result.inserted += bulk.insert("lines", ("msisdn", *LINE_COLUMNS), fresh)
+        result.updated += bulk.update("lines", "msisdn", LINE_COLUMNS, changed_lines)
+
+
+def load_subscribers(
+    path: Path, *, url: str, settings: Settings | None = None, progress: bool = True, workers: int | None = None
+) -> LoadResult:
+    """Load subscriber rows (lines and their owners, shops, clerks) from PATH into the database at URL.
+
+    WORKERS: processes for hashing/encryption (default: 2 for big inputs, none for small ones).
+    """
+    from fanzha.db import engine_for
+
+    settings = settings or get_settings()
+    started = time.perf_counter()
+    path = Path(path)
+    total = sources.total_bytes(path)
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if total >= POOL_MIN_BYTES else 0
+    protector = Protector.from_settings(settings)
+    result = LoadResult(kind="subscribers")
+    quarantine = Quarantine(settings.home, "subscribers", checks.SUBSCRIBER_COLUMNS)
+    bar = _Progress(progress, "subscribers", total)
+    crypto = _Crypto(protector, workers)
+    try:
+        with engine_for(url).begin() as conn:
+            bulk = Bulk(conn)
+            _maybe_bulk_mode(bulk, total, ("lines", "persons"))
+            run = _SubscriberLoad(bulk, crypto, quarantine, result)
+
+            def batches():
+                for batch in sources.read_batches(path, checks.SUBSCRIBER_COLUMNS, on_bytes=bar.bytes):
+                    yield batch
+                    bar.rows(result.read)
+
+            run.run(batches())
+            bulk.restore()
+        result.quarantine_path = quarantine.commit()
+    except BaseException:
+        quarantine.discard()
+        raise
+    finally:
+        crypto.close()
+        bar.rows(result.read)
+        bar.close()
+    result.quarantined = quarantine.count
+    result.loaded = result.inserted + result.updated
+    result.unchanged = result.read - result.quarantined - result.loaded
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _maybe_bulk_mode(bulk: Bulk, total_bytes: int, tables: tuple[str, ...]) -> None:
+    """Drop secondary indexes while loading when the input is larger than what is there already."""
+    from fanzha.casework.models import metadata
+
+    approx_rows = total_bytes // 120  # a subscriber CSV row is ~120 bytes
+    if approx_rows < BULK_MODE_MIN_ROWS:
+        return
+    existing = bulk.scalar(f"SELECT count(*) FROM {tables[0]}") or 0
+    if existing < approx_rows:
+        for name in tables:
+            bulk.drop_secondary(metadata.tables[name])
+
+
+# --- cells ---------------------------------------------------------------------------------------
+
+
+def load_cells(path: Path, *, url: str, progress: bool = True, settings: Settings | None = None) -> LoadResult:
+    """Load radio cells from PATH into the database at URL (same rules as :func:`load_subscribers`)."""
+    from fanzha.db import engine_for
+
+    settings = settings or get_settings()
+    started = time.perf_counter()
+    path = Path(path)
+    result = LoadResult(kind="cells")
+    quarantine = Quarantine(settings.home, "cells", checks.CELL_COLUMNS)
+    bar = _Progress(progress, "cells", sources.total_bytes(path))
+    try:
+        with engine_for(url).begin() as conn:
+            bulk = Bulk(conn)
+            seen: set[str] = set()
+            for batch in sources.read_batches(path, checks.CELL_COLUMNS, on_bytes=bar.bytes):
+                _write_cells(bulk, batch, seen, quarantine, result)
+                bar.rows(result.read)
+        result.quarantine_path = quarantine.commit()
+    except BaseException:
+        quarantine.discard()
+        raise
+    finally:
+        bar.close()
+    result.quarantined = quarantine.count
+    result.loaded = result.inserted + result.updated
+    result.unchanged = result.read - result.quarantined - result.loaded
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _write_cells(bulk: Bulk, batch: sources.Batch, seen: set[str], quarantine: Quarantine, result: LoadResult) -> None:
+    cols = {c: batch.column(c) for c in checks.CELL_COLUMNS}
+    result.read += batch.size
+    checked = checks.check_cells(batch.arrays)
+    good, reasons = checked.good.copy(), dict(checked.reasons)
+    missing = [c for c in checks.CELL_COLUMNS if c not in batch.present]
+    if missing:
+        good[:] = False
+        reasons = {i: f"file: has no column {', '.join(missing)}" for i in range(batch.size)}
+    for i in np.flatnonzero(good):
+        if cols["cell_id"][i] in seen:
+            good[i] = False
+            reasons[int(i)] = "cell_id: appears more than once in the input (first one loaded)"
+        seen.add(cols["cell_id"][i])
+    for i, why in sorted(reasons.items()):
+        quarantine.add(batch.file, batch.first_row + i, {c: cols[c][i] for c in checks.CELL_COLUMNS}, why)
+        result.reasons.update({part.split(":", 1)[0] for part in why.split("; ")})
+    lat, lon = checked.derived["lat"], checked.derived["lon"]
+    rows = {cols["cell_id"][i]: (float(lat[i]), float(lon[i]), cols["region_code"][i]) for i in np.flatnonzero(good)}
+    have = {
+        r[0]: (r[1], r[2], r[3])
+        for r in bulk.fetch_in("SELECT cell_id, lat, lon, region_code FROM cells WHERE cell_id {IN}", list(rows))
+    }
+    result.inserted += bulk.insert("cells", ("cell_id", "lat", "lon", "region_code"),
+                                   [(c, *v) for c, v in rows.items() if c not in have])
+    result.updated += bulk.update("cells", "cell_id", ("lat", "lon", "region_code"),
+                                  [(*v, c) for c, v in rows.items() if c in have and have[c] != v])

@@ -19,6 +19,8 @@ DANGEROUS = ["<script>alert", "<img src=x", "<svg/onload"]
 
 FORMS = {
     "login": ("POST", "/login", ["username", "password", "next"]),
+    "password": ("POST", "/account/password", ["current", "new", "confirm"]),
+    "unlock": ("POST", "/admin/users/unlock", ["username"]),
     "lookup": ("POST", "/lines", ["msisdn", "id_no"]),
     "unmask": ("POST", "/lines/unmask", ["ref", "purpose"]),
     "audit": ("POST", "/audit", ["actor", "action", "subject_type", "subject_id", "since", "until"]),
@@ -57,7 +59,7 @@ def test_injection_strings_are_inert(form, web_app, client, registry, make_user,
     from fanzha.db import session_scope
 
     method, path, fields = FORMS[form]
-    pw = make_user("all", roles=["supervisor", "reviewer_l2"])
+    pw = make_user("all", roles=["supervisor", "reviewer_l2", "admin"])
     headers = api_headers("all") if path.startswith("/api/") else None
     if form != "login":
         login(client, "all", pw)

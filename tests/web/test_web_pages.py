@@ -151,3 +151,33 @@ def test_access_log_lines_are_redacted(caplog):
     (record,) = caplog.records
     assert "13307151234" not in record.getMessage() and "133****1234" in record.getMessage()
     assert "42120219900101123X" not in record.getMessage() and "4212**********123X" in record.getMessage()
+
+
+def test_change_own_password(client, make_user, login, csrf_from):
+    pw = make_user("self", roles=["analyst"])
+    login(client, "self", pw)
+    form = client.get("/account/password")
+    assert form.status_code == 200
+    bad = client.post("/account/password", data={"current": "not-it-at-all", "new": "brand-new-pass-1",
+                                                  "confirm": "brand-new-pass-1", "csrf_token": csrf_from(form.text)})  # fmt: skip
+    assert bad.status_code == 422 and "当前密码不正确" in bad.text
+    ok = client.post("/account/password", data={"current": pw, "new": "brand-new-pass-1",
+                                                 "confirm": "brand-new-pass-1", "csrf_token": csrf_from(form.text)})  # fmt: skip
+    assert ok.status_code == 200 and "密码已修改" in ok.text
+    assert client.get("/").status_code == 303  # signed out everywhere
+    assert login(client, "self", pw).status_code == 401
+    assert login(client, "self", "brand-new-pass-1").status_code == 303
+
+
+def test_admin_sees_users_and_unlocks(client, web_app, make_user, login, csrf_from):
+    pw_admin = make_user("root1", roles=["admin"])
+    make_user("victim", roles=["clerk"], shops=["S001"])
+    for i in range(web_app.state.settings.login_max_failures):
+        login(client, "victim", f"wrong-password-{i}")
+    login(client, "root1", pw_admin)
+    page = client.get("/admin/users")
+    assert page.status_code == 200 and "victim" in page.text and "解锁" in page.text
+    r = client.post("/admin/users/unlock", data={"username": "victim", "csrf_token": csrf_from(page.text)})
+    assert r.status_code == 200 and "victim 已解锁" in r.text
+    client.cookies.clear()
+    assert login(client, "victim", "correct-horse-battery").status_code == 303

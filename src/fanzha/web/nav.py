@@ -36,3 +36,5 @@ def visible(principal: Principal | None) -> list[NavItem]:
 register(NavItem("工作台", "/", Permission.SESSION, 0))
 register(NavItem("号码查询", "/lines", Permission.LINE_LOOKUP, 20))
 register(NavItem("审计日志", "/audit", Permission.AUDIT_READ, 90))
+register(NavItem("账号管理", "/admin/users", Permission.USER_ADMIN, 95))
+register(NavItem("修改密码", "/account/password", Permission.SESSION, 99))

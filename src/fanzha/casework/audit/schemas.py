@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fanzha.casework.types import Text
 from pydantic import BaseModel, Field
+
+from fanzha.casework.types import Text
 
 
 class AuditQuery(BaseModel):

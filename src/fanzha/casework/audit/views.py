@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from fanzha.casework.types import Text
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
 
@@ -12,6 +11,7 @@ from fanzha.casework.audit import flows, service
 from fanzha.casework.audit.schemas import AuditEventOut, AuditQuery, VerifyResult
 from fanzha.casework.auth.enums import Permission
 from fanzha.casework.auth.principal import Principal
+from fanzha.casework.types import Text
 from fanzha.web.deps import Db, require
 from fanzha.web.security import csrf_protect
 from fanzha.web.templating import render

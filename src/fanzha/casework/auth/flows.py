@@ -82,6 +82,29 @@ def change_password(session: Session, *, key: bytes, actor: Principal, user: Use
                  detail={"username": user.username})  # fmt: skip
 
 
+def change_own_password(session: Session, *, key: bytes, actor: Principal, current: str, new: str) -> str | None:
+    """Self-service change: checks the current password. Returns an error message, or None when done."""
+    user = session.get(User, actor.user_id)
+    if user is None or not service.check_password(user=user, password=current):
+        audit.record(session, key=key, actor=actor, action="user.password_failed", subject_type="user",
+                     subject_id=actor.user_id)  # fmt: skip
+        return "当前密码不正确 wrong current password"
+    try:
+        service.set_password(session, user=user, password=new)
+    except service.AccountError as exc:
+        return str(exc)
+    audit.record(session, key=key, actor=actor, action="user.password", subject_type="user", subject_id=user.id,
+                 detail={"username": user.username, "self": True})  # fmt: skip
+    return None
+
+
+def unlock(session: Session, *, key: bytes, actor: Principal, user: User) -> None:
+    user.locked_until = None
+    user.failed_logins = 0
+    audit.record(session, key=key, actor=actor, action="user.unlock", subject_type="user", subject_id=user.id,
+                 detail={"username": user.username})  # fmt: skip
+
+
 def change_roles(session: Session, *, key: bytes, actor: Principal, user: User, roles) -> None:
     before = [r.role for r in user.roles]
     service.set_roles(session, user=user, roles=roles)

@@ -88,6 +88,10 @@ def get_user(session: Session, *, username: str) -> User | None:
     return session.execute(select(User).where(User.username == username)).scalar_one_or_none()
 
 
+def list_users(session: Session) -> list[User]:
+    return list(session.execute(select(User).order_by(User.username)).scalars())
+
+
 def _roles(roles) -> list[Role]:
     try:
         return sorted({Role(r) for r in roles})

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import quote
 
-from fanzha.casework.types import Text
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from fanzha.casework.auth import flows
+from fanzha.casework.auth import flows, service
 from fanzha.casework.auth.enums import Permission
 from fanzha.casework.auth.principal import Principal
 from fanzha.casework.auth.schemas import Me
+from fanzha.casework.types import Text
 from fanzha.web.deps import Db, client_of, public, require, safe_next, session_cookie_name
 from fanzha.web.security import csrf_cookie_name, csrf_protect
 from fanzha.web.templating import render
@@ -60,6 +60,52 @@ def logout(request: Request, db: Db, who: Principal = Depends(require(Permission
     response = RedirectResponse(f"/login?next={quote('/')}", status_code=303)
     response.delete_cookie(session_cookie_name(request), path="/")
     return response
+
+
+@router.get("/account/password", include_in_schema=False)
+def password_page(request: Request, _: Principal = Depends(require(Permission.SESSION))):
+    return render(request, "password.html", {})
+
+
+@router.post("/account/password", include_in_schema=False)
+def password_submit(
+    request: Request,
+    db: Db,
+    current: Text = Form(max_length=200),
+    new: Text = Form(max_length=200),
+    confirm: Text = Form(max_length=200),
+    who: Principal = Depends(require(Permission.SESSION, rate="login")),
+):
+    if new != confirm:
+        return render(request, "password.html", {"error": "两次输入的新密码不一致"}, status_code=422)
+    error = flows.change_own_password(db, key=request.app.state.audit_key, actor=who, current=current, new=new)
+    if error:
+        db.commit()  # a failed attempt is still recorded
+        return render(request, "password.html", {"error": error}, status_code=422)
+    # set_password ended every session, this one included: sign in again with the new password.
+    response = render(request, "password.html", {"done": True})
+    response.delete_cookie(session_cookie_name(request), path="/")
+    return response
+
+
+@router.get("/admin/users", include_in_schema=False)
+def users_page(request: Request, db: Db, _: Principal = Depends(require(Permission.USER_ADMIN))):
+    return render(request, "users.html", {"users": service.list_users(db)})
+
+
+@router.post("/admin/users/unlock", include_in_schema=False)
+def unlock_submit(
+    request: Request,
+    db: Db,
+    username: Text = Form(max_length=64),
+    who: Principal = Depends(require(Permission.USER_ADMIN)),
+):
+    user = service.get_user(db, username=username)
+    message = "无此账号"
+    if user is not None:
+        flows.unlock(db, key=request.app.state.audit_key, actor=who, user=user)
+        message = f"{user.username} 已解锁"
+    return render(request, "users.html", {"users": service.list_users(db), "message": message})
 
 
 @router.get("/api/me", response_model=Me, tags=["auth"])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fanzha.casework.types import Text
 from pydantic import BaseModel, Field, model_validator
+
+from fanzha.casework.types import Text
 
 
 class LookupQuery(BaseModel):

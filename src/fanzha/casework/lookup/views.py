@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fanzha.casework.types import Text
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from pydantic import ValidationError
 
@@ -10,6 +9,7 @@ from fanzha.casework.auth.enums import Permission
 from fanzha.casework.auth.principal import Principal
 from fanzha.casework.lookup import service
 from fanzha.casework.lookup.schemas import LineClear, LineFound, LookupQuery, UnmaskRequest
+from fanzha.casework.types import Text
 from fanzha.web.deps import Db, require
 from fanzha.web.security import csrf_protect
 from fanzha.web.templating import render

@@ -92,14 +92,23 @@ def passwd(
         typer.echo(f"password (shown once): {password}")
 
 
-@user_app.command("roles")
+def _roles_help() -> str:
+    from fanzha.casework.auth.enums import ROLE_LABELS, ROLE_PERMISSIONS
+
+    lines = ["Show or change a user's roles (and shops); prints the permissions that result.", "", "Roles:", ""]
+    for role, perms in ROLE_PERMISSIONS.items():
+        lines.append(f"{role.value} ({ROLE_LABELS[role]}): {', '.join(sorted(perms))}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+@user_app.command("roles", help=_roles_help())
 def roles(
     username: str = typer.Argument(..., help="login name"),
     add: list[str] = typer.Option([], "--add", "-a", help="grant a role (repeatable)"),
     remove: list[str] = typer.Option([], "--remove", "-d", help="withdraw a role (repeatable)"),
     shop: list[str] = typer.Option(None, "--shop", help="replace the user's shops with these (repeatable)"),
 ) -> None:
-    """Show or change a user's roles (and shops); prints the permissions that result."""
     from fanzha.casework.auth import flows
     from fanzha.casework.auth.service import AccountError, principal_for
 

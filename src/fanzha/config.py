@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     hash_key: str | None = None
     data_key: str | None = None
     spark_master: str = "local[2]"
+    report_model_dir: Path | None = Field(default=None, description="trained 12321 report classifier; unset: keyword rules")
     log_level: str = "INFO"
 
     # Web and accounts (see SECURITY.md). Cookie `Secure` defaults to on in production, off in

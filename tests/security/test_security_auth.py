@@ -159,6 +159,8 @@ def test_demo_users_one_per_role(engine, key):
     assert all(again[u] != first[u] for u in first)
     assert _login(engine, key, "demo_clerk", again["demo_clerk"])[0] == "ok"
     assert _login(engine, key, "demo_clerk", first["demo_clerk"])[0] == "bad_password"
+    third = flows.setup_demo_accounts(settings=get_settings())  # the demo's entry point
+    assert _login(engine, key, "demo_admin", third["demo_admin"])[0] == "ok"
 
 
 def test_user_cli(db_url, engine, key):

@@ -1,4 +1,4 @@
-"""HTTP hardening: security headers, request size limit, CSRF tokens, log redaction."""
+"""HTTP hardening: security headers, request size limit, CSRF tokens, log masking."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import secrets
 from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fanzha.privacy import redact
+from fanzha.privacy import MaskingFilter
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -146,22 +146,10 @@ csrf_protect.fanzha_csrf = True  # marker read by the route checks in app.py and
 
 # --- logs ----------------------------------------------------------------------------------------
 
-class RedactingFilter(logging.Filter):
-    """Masks ID numbers and mobile numbers in log messages (access logs include paths and queries)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:
-            return True
-        clean = redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
-
-
 def install_log_redaction() -> None:
+    """Mask ID and mobile numbers in the server's own log records (access lines include paths)."""
     for name in ("uvicorn.access", "uvicorn.error", "fanzha"):
         logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-            logger.addFilter(RedactingFilter())
+        # On the logger itself: uvicorn replaces handlers when it configures logging, not logger filters.
+        if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+            logger.addFilter(MaskingFilter())

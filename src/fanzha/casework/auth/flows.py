@@ -148,3 +148,15 @@ def create_demo_users(session: Session, *, key: bytes, shop_id: str | None = Non
             change_password(session, key=key, actor=actor, user=user, password=password)
         out[username] = password
     return out
+
+
+def setup_demo_accounts(*, settings, shop_id: str | None = None) -> dict[str, str]:
+    """For `fanzha demo`: ``create_demo_users`` in its own transaction on the settings' database.
+
+    Print the result once with ``fanzha.cli.user_cmd.print_accounts(accounts)``.
+    """
+    from fanzha.casework.audit.service import chain_key
+    from fanzha.db import engine_for, session_scope
+
+    with session_scope(engine_for(settings.db_url)) as session:
+        return create_demo_users(session, key=chain_key(settings), shop_id=shop_id)

@@ -172,7 +172,7 @@ def live_server(web_app):
     server = uvicorn.Server(uvicorn.Config(web_app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("live server did not start")
@@ -193,7 +193,7 @@ def page(live_server):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(base_url=live_server, locale="zh-CN")
         pg = context.new_page()
-        pg.set_default_timeout(15_000)
+        pg.set_default_timeout(30_000)
         try:
             yield pg
         finally:

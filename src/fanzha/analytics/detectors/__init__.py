@@ -5,4 +5,5 @@ Importing this package imports every detector module, so ``base.registered()`` l
 
 from fanzha.analytics.detectors.base import REGISTRY, Alert, Detector, Reason, register, registered
 
+
 __all__ = ["REGISTRY", "Alert", "Detector", "Reason", "register", "registered"]

@@ -14,7 +14,8 @@ SQL = ["' OR '1'='1' --", "1; DROP TABLE users; --", "13307150001' UNION SELECT 
        "%' OR 1=1 OR '%'='", "\\'; SELECT pg_sleep(5); --", "a\x00b' --"]  # fmt: skip
 SCRIPT = ['<script>alert("x")</script>', '"><img src=x onerror=alert(1)>', "javascript:alert(1)",
           "{{7*7}}{% raw %}", "\u202e<svg/onload=alert(1)>"]  # fmt: skip
-PAYLOADS = SQL + SCRIPT
+EDGE = ["9999-12-31", "0001-01-01", "-1", "１３３０７１５０００１"]  # date overflow, negative, full-width digits
+PAYLOADS = SQL + SCRIPT + EDGE
 DANGEROUS = ["<script>alert", "<img src=x", "<svg/onload"]
 
 FORMS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from fanzha.casework.types import Text
 
@@ -18,6 +18,14 @@ class AuditQuery(BaseModel):
     until: datetime | None = None
     limit: int = Field(default=100, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=1_000_000)
+
+    @field_validator("since", "until")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        # Years near 1 or 9999 overflow when shifted between time zones; no audit event lies there.
+        if value is not None and not 1970 <= value.year <= 2999:
+            raise ValueError("date out of range (1970–2999)")
+        return value
 
 
 class AuditEventOut(BaseModel):

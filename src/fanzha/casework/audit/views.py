@@ -23,9 +23,9 @@ SUBJECT_TYPES = ["user", "line", "person", "case", "alert"]
 def _day(value: str, *, end: bool) -> datetime | None:
     try:
         d = date.fromisoformat(value.strip())
-    except ValueError:
+        return datetime.combine(d + timedelta(days=1) if end else d, time())  # China Standard Time day bounds
+    except (ValueError, OverflowError):
         return None
-    return datetime.combine(d + timedelta(days=1) if end else d, time())  # China Standard Time day bounds
 
 
 @router.get("/audit", include_in_schema=False)

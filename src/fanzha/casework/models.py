@@ -2,6 +2,8 @@
 
 from fanzha.casework.audit import models as audit_models  # noqa: F401
 from fanzha.casework.auth import models as auth_models  # noqa: F401
+from fanzha.casework.blacklist import models as blacklist_models  # noqa: F401
+from fanzha.casework.onboarding import models as onboarding_models  # noqa: F401
 from fanzha.casework.registry import models as registry_models  # noqa: F401
 from fanzha.db import Base
 

@@ -26,6 +26,7 @@ from fanzha.cli import registry_cmd  # noqa: E402,F401
 from fanzha.cli import reports_cmd  # noqa: E402,F401
 from fanzha.cli import detect_cmd  # noqa: E402,F401
 from fanzha.cli import trace_cmd  # noqa: E402,F401
+from fanzha.cli import blacklist_cmd  # noqa: E402,F401
 
 
 def main() -> None:

@@ -28,8 +28,21 @@ FORMS = {
     "api_lookup": ("POST", "/api/lines/search", ["msisdn", "id_no"]),
     "api_unmask": ("POST", "/api/lines/unmask", ["ref", "purpose"]),
     "api_audit": ("POST", "/api/audit/search", ["actor", "action", "subject_type", "subject_id"]),
+    "onboarding": ("POST", "/onboarding", ["id_no", "name", "purpose", "shop_id"]),
+    "onboarding_step": ("POST", "/onboarding/checks/{check_id}/steps", ["step", "note"]),
+    "onboarding_sign": ("POST", "/onboarding/checks/{check_id}/sign", ["signature_png"]),
+    "onboarding_review": ("POST", "/review/onboarding/{check_id}", ["decision", "note"]),
+    "api_onboarding": ("POST", "/api/onboarding/checks", ["id_no", "name", "purpose"]),
+    "api_onboarding_step": ("POST", "/api/onboarding/checks/{check_id}/steps", ["step", "note"]),
+    "api_onboarding_sign": ("POST", "/api/onboarding/checks/{check_id}/sign", ["signature_png"]),
+    "api_onboarding_review": ("POST", "/api/onboarding/checks/{check_id}/review", ["note"]),
+    "blacklist_manual": ("POST", "/blacklist/manual", ["id_no", "name", "case_no", "decided_on", "keep_msisdn", "reason"]),
+    "blacklist_review": ("POST", "/review/blacklist/{entry_id}", ["decision", "note"]),
+    "api_blacklist": ("POST", "/api/blacklist/entries", ["id_no", "name", "case_no", "decided_on", "reason"]),
+    "api_blacklist_decide": ("POST", "/api/blacklist/entries/{entry_id}/decision", ["note"]),
 }
-VALID = {"purpose": "合法事由 test", "ref": "x", "msisdn": "13307150001"}
+VALID = {"purpose": "合法事由 test", "ref": "x", "msisdn": "13307150001", "name": "张三", "case_no": "K-1",
+         "decided_on": "2026-01-01", "reason": "事由 test", "step": "observe"}
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # inspects the app only
@@ -60,7 +73,7 @@ def test_injection_strings_are_inert(form, web_app, client, registry, make_user,
     from fanzha.db import session_scope
 
     method, path, fields = FORMS[form]
-    pw = make_user("all", roles=["supervisor", "reviewer_l2", "admin"])
+    pw = make_user("all", roles=["supervisor", "reviewer_l2", "admin", "clerk", "police_liaison"])
     headers = api_headers("all") if path.startswith("/api/") else None
     if form != "login":
         login(client, "all", pw)
@@ -69,10 +82,11 @@ def test_injection_strings_are_inert(form, web_app, client, registry, make_user,
         for payload in PAYLOADS:
             body = {f: VALID.get(f, "") for f in fields} | {field: payload}
             if headers:
-                r = client.request(method, path, json=body, headers=headers)
+                r = client.request(method, path.replace("{check_id}", "1").replace("{entry_id}", "1"), json=body,
+                                   headers=headers)  # fmt: skip
             else:
                 body["csrf_token"] = csrf
-                r = client.request(method, path, data=body)
+                r = client.request(method, path.replace("{check_id}", "1").replace("{entry_id}", "1"), data=body)
             assert r.status_code < 500, (form, field, payload, r.status_code)
             for bad in DANGEROUS:
                 assert bad not in r.text, (form, field, payload)

@@ -81,7 +81,7 @@ def validate_row(row: dict, *, today: date) -> ValidRow:
     if not 1 <= ban_years <= 20:
         raise RowError("ban_years: 应在1至20年之间")
     keep = (row.get("keep_msisdn") or "").strip() or None
-    if keep is not None and not _NUMBER.match(keep):
+    if keep is not None and not _NUMBER.fullmatch(keep):
         raise RowError("keep_msisdn: 号码格式无效")
     return ValidRow(id_no, name, case_no, decided_on, ban_years, keep)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import tempfile
 
 from pathlib import Path
@@ -76,7 +77,7 @@ async def _import(request: Request, db, who: Principal, file: UploadFile) -> Imp
         try:
             summary = flows.import_csv(db, protector=request.app.state.protector, actor=who, path=path,
                                        quarantine=Path(tmp) / "q.csv", **_ctx(request))  # fmt: skip
-        except (flows.BlacklistError, UnicodeDecodeError) as exc:
+        except (flows.BlacklistError, UnicodeDecodeError, csv.Error) as exc:
             raise HTTPException(status_code=422, detail=f"文件无法导入：{exc}") from None
     return summary.model_copy(update={"quarantine_file": None})
 

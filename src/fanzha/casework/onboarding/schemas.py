@@ -20,7 +20,8 @@ class LineRequest(BaseModel):
 class CheckRequest(BaseModel):
     id_no: Text = Field(min_length=1, max_length=32, description="resident ID number, typed or scanned")
     name: Text = Field(min_length=1, max_length=32)
-    lines: list[LineRequest] = Field(min_length=1, max_length=3)
+    lines: list[LineRequest] = Field(default_factory=lambda: [LineRequest()], min_length=1, max_length=3,
+                                     description="default: one mobile line")
     purpose: Text = Field(default="", max_length=200, description="stated purpose of the lines")
     shop_id: Text | None = Field(default=None, max_length=32, description="needed only if the clerk has several shops")
 

@@ -1,7 +1,7 @@
 """onboarding: counter checks, checklist steps, signed notices, blacklist
 
 Revision ID: 0004_onboarding
-Revises: 0002_security
+Revises: 0003_registry_name_hash
 
 Tables of the counter gate (入网关口) and of the police blacklist.
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0004_onboarding'
-down_revision = '0002_security'
+down_revision = '0003_registry_name_hash'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,314 @@
+"""Benchmark of the counter-gate check API under a steady load, from one run.
+
+    python benchmarks/onboarding.py [--lines 2000000] [--rate 200] [--duration 60] [--postgres | --url URL]
+
+Builds a registry of LINES lines (about two per person, 200 shops, 2,000 clerks, 1 % shut down for fraud)
+with a direct bulk insert, a police blacklist of 1,000 persons, and 20 clerk accounts with API tokens.
+Then serves the app with uvicorn in a separate process on 127.0.0.1 and sends POST /api/onboarding/checks
+at a fixed RATE (open loop: each request's latency counts from its scheduled send time, so a slow server
+cannot hide its queueing) for DURATION seconds after a short warm-up, with httpx/asyncio on loopback.
+Prints p50/p95/p99/max latency, achieved rate, errors and the decisions.
+
+Default database: a temporary SQLite file. ``--postgres`` creates (and afterwards drops) a database on the
+PostgreSQL at $FANZHA_TEST_PG (default postgresql://postgres@127.0.0.1:5432/postgres).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+sys.path.insert(0, str(SRC))
+
+DIVISIONS = ("421202", "421221", "421222", "421223", "421224", "421281")
+SHOPS, CLERKS_PER_SHOP, USERS = 200, 10, 20
+BLACKLISTED = 1000
+
+
+def person_id(i: int) -> str:
+    """A valid, unique ID number for person i (deterministic, so requests can name existing persons)."""
+    from fanzha.ids import check_char
+
+    born = date(1950, 1, 1) + timedelta(days=(i // 6) % 20000)
+    first17 = f"{DIVISIONS[i % 6]}{born:%Y%m%d}{(i // 120000) % 1000:03d}"
+    return first17 + check_char(first17)
+
+
+def _chunks(n: int, size: int):
+    for start in range(0, n, size):
+        yield start, min(n, start + size)
+
+
+def load(url: str, lines: int, progress) -> float:
+    """Bulk insert shops, clerks, persons and lines; returns seconds taken."""
+    from fanzha.config import get_settings
+    from fanzha.db import make_engine
+    from fanzha.privacy import Protector, mask_id
+
+    protector = Protector.from_settings(get_settings())
+    name_enc = protector.encrypt("测试")  # one token for all: the check decrypts and compares names
+    persons = (lines + 1) // 2
+    t0 = time.perf_counter()
+    engine = make_engine(url)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        pg = engine.dialect.name == "postgresql"
+        ph = "%s" if pg else "?"
+
+        def insert(table: str, cols: tuple[str, ...], rows) -> None:
+            if pg:
+                with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
+                    for r in rows:
+                        cp.write_row(r)
+            else:
+                cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))})", rows)
+
+        insert("shops", ("shop_id", "name", "region_code"),
+               [(f"S{s:04d}", f"营业厅{s}", DIVISIONS[s % 6]) for s in range(SHOPS)])  # fmt: skip
+        insert("clerks", ("clerk_id", "shop_id", "name"),
+               [(f"c{s:04d}_{k}", f"S{s:04d}", None) for s in range(SHOPS) for k in range(CLERKS_PER_SHOP)])  # fmt: skip
+        raw.commit()
+        for a, b in _chunks(persons, 50_000):
+            rows = []
+            for i in range(a, b):
+                n = person_id(i)
+                rows.append((i + 1, protector.hash(n), "x", mask_id(n), name_enc, "测*", n[:6]))
+            insert("persons", ("id", "id_hash", "id_enc", "id_masked", "name_enc", "name_masked", "division_code"), rows)
+            raw.commit()
+            progress("persons", b, persons)
+        rnd = random.Random(7)
+        base = datetime(2023, 1, 1, tzinfo=UTC)
+        for a, b in _chunks(lines, 100_000):
+            rows = []
+            for j in range(a, b):
+                shop = rnd.randrange(SHOPS)
+                status = "shutdown" if rnd.random() < 0.01 else ("cancelled" if rnd.random() < 0.05 else "active")
+                opened = base + timedelta(minutes=rnd.randrange(3 * 365 * 24 * 60))
+                rows.append((f"133{j:08d}", "mobile" if rnd.random() < 0.9 else "fixed", j // 2 + 1,
+                             opened if pg else opened.strftime("%Y-%m-%d %H:%M:%S.000000"),
+                             f"S{shop:04d}", f"c{shop:04d}_{rnd.randrange(CLERKS_PER_SHOP)}", status, "telecom"))  # fmt: skip
+            insert("lines", ("msisdn", "line_type", "person_id", "open_time", "shop_id", "clerk_id", "status", "carrier"),
+                   rows)  # fmt: skip
+            raw.commit()
+            progress("lines", b, lines)
+        if pg:
+            cur.execute("SELECT setval(pg_get_serial_sequence('persons', 'id'), (SELECT max(id) FROM persons))")
+            cur.execute("ANALYZE")
+        else:
+            cur.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+        engine.dispose()
+    return time.perf_counter() - t0
+
+
+def setup_accounts(url: str, persons: int) -> list[str]:
+    """Blacklist 1,000 persons (through the real import) and create clerk accounts; returns API tokens."""
+    from fanzha.casework.audit.service import chain_key
+    from fanzha.casework.auth import flows as auth_flows
+    from fanzha.casework.auth import service as auth_service
+    from fanzha.casework.auth.principal import Principal
+    from fanzha.casework.blacklist import flows as bl_flows
+    from fanzha.config import get_settings
+    from fanzha.db import engine_for, session_scope
+    from fanzha.privacy import Protector
+
+    settings = get_settings()
+    key, protector = chain_key(settings), Protector.from_settings(settings)
+    engine = engine_for(url)
+    home = Path(os.environ["FANZHA_HOME"])
+    csv_path = home / "police.csv"
+    rnd = random.Random(11)
+    with csv_path.open("w", encoding="utf-8") as fh:
+        fh.write("id_no,name,case_no,decided_on,ban_years,keep_msisdn\n")
+        for k, i in enumerate(rnd.sample(range(persons), BLACKLISTED)):
+            fh.write(f"{person_id(i)},测试,BENCH-{k},2026-01-05,5,\n")
+    tokens = []
+    with session_scope(engine) as db:
+        bl_flows.import_csv(db, key=key, protector=protector, actor=Principal.system("bench"), path=csv_path)
+    for u in range(USERS):
+        shop = u * (SHOPS // USERS)
+        with session_scope(engine) as db:
+            # The username is the registry clerk_id, so the clerk-risk check finds the clerk's lines.
+            auth_flows.add_user(db, key=key, actor=Principal.system("bench"), username=f"c{shop:04d}_0",
+                                password="benchmark-password", roles=["clerk"], shops=[f"S{shop:04d}"])  # fmt: skip
+        with session_scope(engine) as db:
+            user = auth_service.get_user(db, username=f"c{shop:04d}_0")
+            tokens.append(auth_service.issue_token(db, user=user, name="bench", days=1))
+    return tokens
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def run_load(base: str, tokens: list[str], persons: int, rate: float, duration: float, warmup: float):
+    import httpx
+
+    rnd = random.Random(3)
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    decisions: Counter[str] = Counter()
+
+    def body() -> dict:
+        i = rnd.randrange(persons) if rnd.random() < 0.9 else persons + rnd.randrange(10**6)
+        n = 3 if rnd.random() < 0.05 else 1
+        return {"id_no": person_id(i), "name": "测试", "purpose": "本人使用",
+                "lines": [{"line_type": "mobile", "count": n}]}  # fmt: skip
+
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
+        async def one(scheduled: float, count: bool) -> None:
+            headers = {"Authorization": f"Bearer {rnd.choice(tokens)}"}
+            try:
+                r = await client.post("/api/onboarding/checks", json=body(), headers=headers)
+                elapsed = time.perf_counter() - scheduled
+                if count:
+                    if r.status_code == 200:
+                        latencies.append(elapsed)
+                        decisions[r.json()["decision"]] += 1
+                    else:
+                        errors[f"HTTP {r.status_code}"] += 1
+            except httpx.HTTPError as exc:
+                if count:
+                    errors[type(exc).__name__] += 1
+
+        tasks = []
+        total = int((warmup + duration) * rate)
+        t0 = time.perf_counter()
+        for k in range(total):
+            scheduled = t0 + k / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(scheduled, k >= warmup * rate)))
+        await asyncio.gather(*tasks)
+        wall = time.perf_counter() - t0 - warmup
+    return latencies, errors, decisions, wall
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=2_000_000, help="registry lines to load (default 2,000,000)")
+    ap.add_argument("--rate", type=float, default=200, help="requests per second to send (default 200)")
+    ap.add_argument("--duration", type=float, default=60, help="seconds of measured load (default 60)")
+    ap.add_argument("--warmup", type=float, default=5, help="seconds of unmeasured load first (default 5)")
+    ap.add_argument("--postgres", action="store_true", help="use a fresh database on the local PostgreSQL")
+    ap.add_argument("--url", default=None, help="an EMPTY database URL to use instead (it is migrated)")
+    args = ap.parse_args()
+
+    home = tempfile.mkdtemp(prefix="fanzha-onb-bench-")
+    os.environ["FANZHA_HOME"] = home
+    pg_name = None
+    admin = os.environ.get("FANZHA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+    if args.url:
+        url = args.url
+    elif args.postgres:
+        import psycopg
+
+        pg_name = f"fanzha_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{pg_name}"')
+        url = admin.rsplit("/", 1)[0] + "/" + pg_name
+    else:
+        url = f"sqlite:///{home}/bench.db"
+    os.environ["FANZHA_DATABASE_URL"] = url
+    server = None
+    try:
+        from rich.progress import Progress
+
+        from fanzha.migrate import upgrade
+
+        upgrade(url)
+        with Progress() as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(what: str, done: int, total: int) -> None:
+                if what not in tasks:
+                    tasks[what] = bar.add_task(f"loading {what}", total=total)
+                bar.update(tasks[what], completed=done)
+
+            load_s = load(url, args.lines, progress)
+        persons = (args.lines + 1) // 2
+        tokens = setup_accounts(url, persons)
+
+        port = free_port()
+        env = {**os.environ, "PYTHONPATH": str(SRC), "FANZHA_DATABASE_URL": url, "FANZHA_HOME": home}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "fanzha.web.app:create_app", "--host", "127.0.0.1",
+             "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)  # fmt: skip
+        import httpx
+
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("server did not start")
+        lat, errors, decisions, wall = asyncio.run(
+            run_load(f"http://127.0.0.1:{port}", tokens, persons, args.rate, args.duration, args.warmup))
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        from fanzha.db import engine_for
+
+        engine_for.cache_clear()
+        if pg_name:
+            import psycopg
+
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        shutil.rmtree(home, ignore_errors=True)
+
+    q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) >= 2 else [float("nan")] * 99
+    ms = lambda v: f"{v * 1000:.1f}"  # noqa: E731
+    rows = [
+        ("database", "postgresql" if url.startswith("postgresql") else "sqlite"),
+        ("lines loaded", f"{args.lines:,}"),
+        ("load time, s (bulk insert)", f"{load_s:.1f}"),
+        ("target rate, req/s", f"{args.rate:g}"),
+        ("measured duration, s", f"{args.duration:g}"),
+        ("answered OK", f"{len(lat):,}"),
+        ("achieved rate, req/s", f"{len(lat) / wall:.1f}"),
+        ("errors", f"{sum(errors.values())}" + (f" ({dict(errors)})" if errors else "")),
+        ("p50 latency, ms", ms(q[49])),
+        ("p95 latency, ms", ms(q[94])),
+        ("p99 latency, ms", ms(q[98])),
+        ("max latency, ms", ms(max(lat)) if lat else "nan"),
+        ("decisions", ", ".join(f"{k} {v}" for k, v in sorted(decisions.items()))),
+        ("p99 <= 50 ms", "yes" if lat and q[98] <= 0.050 else "NO"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print()
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+
+
+if __name__ == "__main__":
+    main()

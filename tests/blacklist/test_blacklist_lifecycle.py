@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from onboarding.onboarding_support import clerk, make_id, reviewer
+from onboarding.onboarding_support import make_id, reviewer
 
 A = make_id("421202", date(1990, 3, 7), 17)
 B = make_id("421281", date(1975, 11, 2), 22)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -58,19 +58,40 @@ def requested_counts(req: CheckRequest) -> dict[str, int]:
     return out
 
 
-def _lines_here(db: Session, person_id: int, fraud_statuses) -> tuple[dict[str, int], int]:
+def _person_and_lines(db: Session, person_hash: str, fraud_statuses) -> tuple[str | None, bool, dict[str, int], int]:
+    """One query: (encrypted registered name, person known?, lines in use by type, fraud-involved lines)."""
     rows = db.execute(
-        select(Line.line_type, Line.status, func.count()).where(Line.person_id == person_id)
-        .group_by(Line.line_type, Line.status)
+        select(Person.name_enc, Line.line_type, Line.status, func.count(Line.msisdn))
+        .select_from(Person).outerjoin(Line, Line.person_id == Person.id)
+        .where(Person.id_hash == person_hash)
+        .group_by(Person.id, Person.name_enc, Line.line_type, Line.status)
     ).all()  # fmt: skip
     active: dict[str, int] = {}
     fraud = 0
-    for line_type, status, n in rows:
+    for _, line_type, status, n in rows:
         if status in ACTIVE_STATUSES:
             active[line_type] = active.get(line_type, 0) + n
         if status in fraud_statuses:
             fraud += n
-    return active, fraud
+    return (rows[0][0] if rows else None), bool(rows), active, fraud
+
+
+def _recent(db: Session, *, person_hash: str, shop_id: str | None, person_since: datetime,
+            group_since: datetime) -> tuple[int, int]:  # fmt: skip
+    """One query: (other shops that checked this person since person_since, other people checked at this shop
+    since group_since)."""
+    other_shops = (
+        select(func.count(func.distinct(OnboardingCheck.shop_id)))
+        .where(OnboardingCheck.person_hash == person_hash, OnboardingCheck.created_at >= person_since,
+               OnboardingCheck.shop_id != (shop_id or ""))
+    ).scalar_subquery()  # fmt: skip
+    together = (
+        select(func.count(func.distinct(OnboardingCheck.person_hash)))
+        .where(OnboardingCheck.shop_id == (shop_id or ""), OnboardingCheck.created_at >= group_since,
+               OnboardingCheck.person_hash != person_hash)
+    ).scalar_subquery()  # fmt: skip
+    row = db.execute(select(other_shops, together)).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def staff_share(db: Session, *, gate: Gate, column, value: str) -> tuple[int, int]:
@@ -117,14 +138,12 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
                            f"该证件在公安机关惩戒名单内（案号 {entry.case_no}），{entry.expires_on:%Y-%m-%d} 前不得新办电话卡{kept}。"))  # fmt: skip
 
     # 3. The person and their lines at this operator.
-    person = db.execute(select(Person).where(Person.id_hash == person_hash)).scalar_one_or_none()
-    here: dict[str, int] = {}
-    if person is not None:
-        if person.name_enc:
-            registered = gate.protector.decrypt(person.name_enc).strip()
+    name_enc, known, here, fraud_lines = _person_and_lines(db, person_hash, rules.fraud_statuses)
+    if known:
+        if name_enc:
+            registered = gate.protector.decrypt(name_enc).strip()
             if registered and registered != request.name.strip():
                 findings.append(_f("name_mismatch", Level.REFUSE, "姓名与本证件在我司登记的姓名不一致，请核对人证。"))
-        here, fraud_lines = _lines_here(db, person.id, rules.fraud_statuses)
         if fraud_lines:
             findings.append(_f("prior_fraud", rules.prior_fraud_level,
                                f"该客户名下已有{fraud_lines}个号码因涉诈被关停。"))  # fmt: skip
@@ -168,25 +187,15 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
                            f"证件归属地（{facts.division_name or facts.division_code}）在高风险地区名单内。"))  # fmt: skip
 
     # 6. Velocity: this person at other shops; several people together here.
-    since = now - timedelta(hours=rules.velocity_hours)
-    other_shops = db.execute(
-        select(func.count(func.distinct(OnboardingCheck.shop_id)))
-        .where(OnboardingCheck.person_hash == person_hash, OnboardingCheck.created_at >= since,
-               OnboardingCheck.shop_id != (shop_id or ""))
-    ).scalar_one()  # fmt: skip
+    other_shops, together = _recent(db, person_hash=person_hash, shop_id=shop_id,
+                                    person_since=now - timedelta(hours=rules.velocity_hours),
+                                    group_since=now - timedelta(minutes=rules.group_minutes))  # fmt: skip
     if other_shops >= rules.velocity_shops:
         findings.append(_f("multi_shop", Level.ESCALATE,
                            f"该客户{rules.velocity_hours:g}小时内已在另外{other_shops}个营业厅办理或查询开卡。"))  # fmt: skip
-    if shop_id:
-        window = now - timedelta(minutes=rules.group_minutes)
-        together = db.execute(
-            select(func.count(func.distinct(OnboardingCheck.person_hash)))
-            .where(OnboardingCheck.shop_id == shop_id, OnboardingCheck.created_at >= window,
-                   OnboardingCheck.person_hash != person_hash)
-        ).scalar_one()  # fmt: skip
-        if together + 1 >= rules.group_people:
-            findings.append(_f("group_opening", Level.ESCALATE,
-                               f"{rules.group_minutes:g}分钟内本厅已有{together}名其他客户开卡，疑似结伙批量办卡。"))  # fmt: skip
+    if shop_id and together + 1 >= rules.group_people:
+        findings.append(_f("group_opening", Level.ESCALATE,
+                           f"{rules.group_minutes:g}分钟内本厅已有{together}名其他客户开卡，疑似结伙批量办卡。"))  # fmt: skip
 
     # 7. Shop and clerk risk: share of their lines later used for fraud.
     for column, value, who in ((Line.clerk_id, clerk, "营业员"), (Line.shop_id, shop_id, "营业厅")):
@@ -201,10 +210,3 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
     level = max((Level.parse(f.level) for f in findings), default=Level.INFO)
     return Evaluation(findings, level, person_hash, facts, requested)
 
-
-def _aware(at: datetime | None) -> datetime | None:
-    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
-
-
-def age_on(facts: identity.IdFacts | None, on: date) -> int | None:
-    return facts.age(on) if facts else None

@@ -18,6 +18,7 @@ app = typer.Typer(
 # Command modules attach themselves to `app`; the import order is the --help order.
 from fanzha.cli import db_cmd  # noqa: E402,F401
 from fanzha.cli import demo_cmd  # noqa: E402,F401
+from fanzha.cli import analytics_cmd  # noqa: E402,F401
 from fanzha.cli import sim_cmd  # noqa: E402,F401
 from fanzha.cli import user_cmd  # noqa: E402,F401
 from fanzha.cli import audit_cmd  # noqa: E402,F401

@@ -1,0 +1,69 @@
+"""DuckDB engine: embedded, the default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from fanzha.analytics.engines.base import Engine
+
+
+def _lit(s: str | Path) -> str:
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+def _files_lit(path) -> str:
+    if isinstance(path, (list, tuple)):
+        return "[" + ", ".join(_lit(p) for p in path) + "]"
+    p = Path(path)
+    if p.is_dir():
+        return _lit(p / "**" / "*.parquet")
+    return _lit(p)
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+
+    def __init__(self, *, database: str = ":memory:", threads: int | None = None, memory_limit: str | None = None):
+        self.con = duckdb.connect(database)
+        # Features use epoch seconds (ts), but UTC keeps any timestamp rendering unambiguous.
+        self.con.execute("SET TimeZone='UTC'")
+        if threads:
+            self.con.execute(f"SET threads={int(threads)}")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit={_lit(memory_limit)}")
+        self._arrow: dict[str, pa.Table] = {}
+
+    def register_parquet(self, name, path, *, hive=True):
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_files_lit(path)}, "
+            f"hive_partitioning={'true' if hive else 'false'})"
+        )
+
+    def register_csv(self, name, path):
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_csv({_files_lit(path)}, header=true, all_varchar=true)"
+        )
+
+    def register_arrow(self, name, table):
+        self._arrow[name] = table  # keep a reference: DuckDB scans it lazily
+        self.con.register(f"__arrow_{name}", table)
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM __arrow_{name}")
+
+    def sql(self, query):
+        return self.con.sql(query).to_arrow_table()
+
+    def create_view(self, name, query):
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {query}")
+
+    def has_table(self, name):
+        q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+        return self.con.execute(q, [name]).fetchone()[0] > 0
+
+    def version(self):
+        return f"DuckDB {duckdb.__version__}"
+
+    def close(self):
+        self.con.close()

@@ -1,0 +1,165 @@
+"""Calling behaviour per line: volumes, peers, durations, timing, reciprocity, peer types, SMS."""
+
+from __future__ import annotations
+
+from fanzha.analytics.features.registry import feature
+from fanzha.analytics.features.sql import (
+    Span,
+    calls,
+    carrier,
+    entropy,
+    events,
+    hour_of_day,
+    is_night,
+    local_day,
+    peer_kind,
+    ratio,
+    texts,
+)
+
+FAMILY = "calling"
+
+
+def _f(name, zh, en, fill=None):
+    feature(name, FAMILY, "line", zh, en, fill)
+
+
+_f("calls", "通话总次数", "voice calls (all directions)", 0)
+_f("calls_out", "主叫次数", "outgoing calls", 0)
+_f("calls_in", "被叫次数", "incoming calls", 0)
+_f("calls_fwd", "呼转次数", "forwarded calls", 0)
+_f("out_share", "主叫占比", "share of calls that are outgoing (bandicoot percent_initiated_interactions)")
+_f("peers", "通话对端号码数", "distinct call peers (bandicoot number_of_contacts)", 0)
+_f("peers_out", "主叫对端号码数", "distinct peers called", 0)
+_f("new_peer_share", "新联系人占比", "share of peers called that had no call with the line in the history before the window")
+_f("calls_per_peer", "每个对端平均通话次数", "mean calls per peer (bandicoot interactions_per_contact)")
+_f("contact_entropy", "联系人熵", "entropy (ln) of calls over peers (bandicoot entropy_of_contacts)")
+_f("reciprocal_peer_share", "双向联系对端占比", "share of peers with calls in both directions")
+_f("callback_share", "回拨率", "share of peers called that also called the line")
+_f("other_carrier_peer_share", "异网对端占比", "share of mobile peers called that are on another carrier")
+_f("fixed_peer_share", "固话对端占比", "share of peers called that are fixed lines")
+_f("intl_peer_share", "境外对端占比", "share of peers called that are abroad")
+_f("dur_total", "通话总时长(秒)", "total call duration, s", 0)
+_f("dur_mean", "平均通话时长(秒)", "mean call duration incl. unanswered, s (bandicoot call_duration mean)")
+_f("dur_std", "通话时长标准差(秒)", "population std of call duration, s (bandicoot call_duration std)")
+_f("dur_max", "最长通话时长(秒)", "longest call, s")
+_f("short_call_share", "短通话占比(≤10秒)", "share of outgoing calls lasting 10 s or less (incl. unanswered)")
+_f("unanswered_share", "未接通占比", "share of outgoing calls not answered (duration 0)")
+_f("night_share", "夜间通话占比", "share of calls at night (default 22:00-06:00 local; bandicoot percent_nocturnal)")
+_f("gap_mean", "通话间隔均值(秒)", "mean time between consecutive calls, s (bandicoot interevent_time)")
+_f("gap_std", "通话间隔标准差(秒)", "population std of time between calls, s")
+_f("burstiness", "突发度", "burstiness of calls (std - mean) / (std + mean) of gaps: -1 regular, 0 random, 1 bursty")
+_f("sms_out", "发送短信数", "SMS sent", 0)
+_f("sms_in", "接收短信数", "SMS received", 0)
+_f("sms_peers", "短信对端号码数", "distinct SMS peers (bandicoot number_of_contacts text)", 0)
+_f("sms_contact_entropy", "短信联系人熵", "entropy (ln) of SMS over peers")
+_f("sms_night_share", "夜间短信占比", "share of SMS at night")
+_f("sms_gap_mean", "短信间隔均值(秒)", "mean time between consecutive SMS, s")
+_f("active_days", "活跃天数", "days with a call or SMS (local days; bandicoot active_days)", 0)
+_f("active_hours", "活跃小时数", "distinct clock hours with a call or SMS", 0)
+
+
+def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tuple[list[tuple[str, str]], str]:
+    """CTEs computing this family for one window; returns (ctes, name of the msisdn-keyed result)."""
+    c, p, pa, r, g, ga, s, sa, sg, a, out = (f"{x}_{tag}" for x in ("cl", "clp", "clpa", "clr", "clg", "clga", "sm", "sma", "smg", "act", "calling"))
+    night_expr = is_night(night)
+    hist = f"SELECT DISTINCT msisdn, peer FROM cdr WHERE {history.where()}"
+    parts = [
+        (c, calls(span)),
+        (
+            p,
+            f"""SELECT msisdn, peer, COUNT(*) AS n,
+                SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS n_out,
+                SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS n_in
+            FROM {c} GROUP BY msisdn, peer""",
+        ),
+        (
+            pa,
+            f"""SELECT q.msisdn,
+                COUNT(*) AS peers,
+                SUM(CASE WHEN q.n_out > 0 THEN 1 ELSE 0 END) AS peers_out,
+                {ratio("SUM(CASE WHEN q.n_out > 0 AND h.peer IS NULL THEN 1 ELSE 0 END)", "SUM(CASE WHEN q.n_out > 0 THEN 1 ELSE 0 END)")} AS new_peer_share,
+                AVG(CAST(q.n AS DOUBLE)) AS calls_per_peer,
+                {entropy("q.n")} AS contact_entropy,
+                {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", "COUNT(*)")} AS reciprocal_peer_share,
+                {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", "SUM(CASE WHEN q.n_out > 0 THEN 1 ELSE 0 END)")} AS callback_share,
+                {ratio(f"SUM(CASE WHEN q.n_out > 0 AND {peer_kind('q.peer')} = 'mobile' AND {carrier('q.peer')} <> {carrier('q.msisdn')} THEN 1 ELSE 0 END)", f"SUM(CASE WHEN q.n_out > 0 AND {peer_kind('q.peer')} = 'mobile' THEN 1 ELSE 0 END)")} AS other_carrier_peer_share,
+                {ratio(f"SUM(CASE WHEN q.n_out > 0 AND {peer_kind('q.peer')} = 'fixed' THEN 1 ELSE 0 END)", "SUM(CASE WHEN q.n_out > 0 THEN 1 ELSE 0 END)")} AS fixed_peer_share,
+                {ratio(f"SUM(CASE WHEN q.n_out > 0 AND {peer_kind('q.peer')} = 'intl' THEN 1 ELSE 0 END)", "SUM(CASE WHEN q.n_out > 0 THEN 1 ELSE 0 END)")} AS intl_peer_share
+            FROM {p} q LEFT JOIN ({hist}) h ON h.msisdn = q.msisdn AND h.peer = q.peer
+            GROUP BY q.msisdn""",
+        ),
+        (
+            r,
+            f"""SELECT msisdn,
+                COUNT(*) AS calls,
+                SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS calls_out,
+                SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS calls_in,
+                SUM(CASE WHEN direction = 'fwd' THEN 1 ELSE 0 END) AS calls_fwd,
+                {ratio("SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END)", "COUNT(*)")} AS out_share,
+                SUM(CAST(duration_s AS BIGINT)) AS dur_total,
+                AVG(CAST(duration_s AS DOUBLE)) AS dur_mean,
+                STDDEV_POP(CAST(duration_s AS DOUBLE)) AS dur_std,
+                MAX(duration_s) AS dur_max,
+                {ratio("SUM(CASE WHEN direction = 'out' AND duration_s <= 10 THEN 1 ELSE 0 END)", "SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END)")} AS short_call_share,
+                {ratio("SUM(CASE WHEN direction = 'out' AND duration_s = 0 THEN 1 ELSE 0 END)", "SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END)")} AS unanswered_share,
+                {ratio(f"SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END)", "COUNT(*)")} AS night_share
+            FROM {c} GROUP BY msisdn""",
+        ),
+        (g, f"SELECT msisdn, CAST(ts - LAG(ts) OVER (PARTITION BY msisdn ORDER BY ts) AS DOUBLE) AS gap FROM {c}"),
+        (
+            ga,
+            f"""SELECT msisdn, AVG(gap) AS gap_mean, STDDEV_POP(gap) AS gap_std,
+                (STDDEV_POP(gap) - AVG(gap)) / NULLIF(STDDEV_POP(gap) + AVG(gap), 0) AS burstiness
+            FROM {g} WHERE gap IS NOT NULL GROUP BY msisdn""",
+        ),
+        (s, texts(span)),
+        (
+            sa,
+            f"""SELECT msisdn,
+                SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS sms_out,
+                SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS sms_in,
+                {ratio(f"SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END)", "COUNT(*)")} AS sms_night_share
+            FROM {s} GROUP BY msisdn""",
+        ),
+        (
+            sg,
+            f"""SELECT msisdn, COUNT(*) AS sms_peers, {entropy("n")} AS sms_contact_entropy
+            FROM (SELECT msisdn, peer, COUNT(*) AS n FROM {s} GROUP BY msisdn, peer) x GROUP BY msisdn""",
+        ),
+        (
+            a,
+            f"""SELECT msisdn, COUNT(DISTINCT {local_day()}) AS active_days,
+                COUNT(DISTINCT ts // 3600) AS active_hours
+            FROM ({events(span)}) e GROUP BY msisdn""",
+        ),
+        (
+            f"smgap_{tag}",
+            f"""SELECT msisdn, AVG(gap) AS sms_gap_mean FROM (
+                SELECT msisdn, CAST(ts - LAG(ts) OVER (PARTITION BY msisdn ORDER BY ts) AS DOUBLE) AS gap FROM {s}) x
+            WHERE gap IS NOT NULL GROUP BY msisdn""",
+        ),
+        (
+            out,
+            f"""SELECT a.msisdn,
+                r.calls, r.calls_out, r.calls_in, r.calls_fwd, r.out_share,
+                pa.peers, pa.peers_out, pa.new_peer_share, pa.calls_per_peer, pa.contact_entropy,
+                pa.reciprocal_peer_share, pa.callback_share, pa.other_carrier_peer_share,
+                pa.fixed_peer_share, pa.intl_peer_share,
+                r.dur_total, r.dur_mean, r.dur_std, r.dur_max, r.short_call_share, r.unanswered_share,
+                r.night_share, ga.gap_mean, ga.gap_std, ga.burstiness,
+                sa.sms_out, sa.sms_in, sg.sms_peers, sg.sms_contact_entropy, sa.sms_night_share,
+                sgap.sms_gap_mean, a.active_days, a.active_hours
+            FROM {a} a
+            LEFT JOIN {r} r ON r.msisdn = a.msisdn
+            LEFT JOIN {pa} pa ON pa.msisdn = a.msisdn
+            LEFT JOIN {ga} ga ON ga.msisdn = a.msisdn
+            LEFT JOIN {sa} sa ON sa.msisdn = a.msisdn
+            LEFT JOIN {sg} sg ON sg.msisdn = a.msisdn
+            LEFT JOIN smgap_{tag} sgap ON sgap.msisdn = a.msisdn""",
+        ),
+    ]
+    return parts, out
+
+
+__all__ = ["FAMILY", "ctes", "hour_of_day"]

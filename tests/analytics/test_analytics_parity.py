@@ -44,8 +44,10 @@ def test_line_family_parity(engines, family):
     sql = F.line_features_sql(as_of=AS_OF, windows=("3d",), families=(family,))
     a, b = duck.df(sql), spark.df(sql)
     assert_same(a, b)
-    # The data exercises the family (not all NULL/zero).
-    assert (a.select_dtypes("number").drop(columns=[], errors="ignore").fillna(0) != 0).any().sum() > 3
+    assert a.msisdn.is_unique
+    # The data exercises the family: most numeric columns have non-zero values somewhere.
+    numeric = a.select_dtypes("number").fillna(0)
+    assert (numeric != 0).any().mean() > 0.6
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,10 @@ def line_features_sql(
             joins.append(f"LEFT JOIN {out} {alias} ON {alias}.msisdn = k.msisdn")
             for f in features(entity="line", family=fam):
                 selects.append(_typed(f"{alias}.{f.name}", f, f"{f.name}_{w}"))
-        keys.append(f"SELECT msisdn FROM act_{tag}" if "calling" in families else f"SELECT msisdn FROM ({calling.events(span)}) e")
+        keys.append(
+            f"SELECT msisdn FROM act_{tag}" if "calling" in families
+            else f"SELECT DISTINCT msisdn FROM ({calling.events(span)}) e"
+        )
     if all_subscribers:
         keys.append("SELECT msisdn FROM subscribers")
     all_ctes.append(("line_keys", " UNION ".join(keys)))

@@ -9,7 +9,6 @@ from fanzha.analytics.features.sql import (
     carrier,
     entropy,
     events,
-    hour_of_day,
     is_night,
     local_day,
     peer_kind,
@@ -60,72 +59,86 @@ _f("active_hours", "活跃小时数", "distinct clock hours with a call or SMS",
 
 
 def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tuple[list[tuple[str, str]], str]:
-    """CTEs computing this family for one window; returns (ctes, name of the msisdn-keyed result)."""
-    c, p, pa, r, g, ga, s, sa, sg, a, out = (f"{x}_{tag}" for x in ("cl", "clp", "clpa", "clr", "clg", "clga", "sm", "sma", "smg", "act", "calling"))
+    """CTEs computing this family for one window; returns (ctes, name of the msisdn-keyed result).
+
+    Row-level statistics are summed from the (line, peer) table, so the calls are grouped once;
+    the duration variance comes from exact integer sums, identical on both engines.
+    """
+    c, p, pa, s, sp, sa, gp, ga, a, out = (
+        f"{x}_{tag}" for x in ("cl", "clp", "clpa", "sm", "smp", "sma", "gap", "gapa", "act", "calling")
+    )
     night_expr = is_night(night)
     hist = f"SELECT DISTINCT msisdn, peer FROM cdr WHERE {history.where()}"
+    out_peer = "q.n_out > 0"
     parts = [
         (c, calls(span)),
         (
             p,
             f"""SELECT msisdn, peer, COUNT(*) AS n,
                 SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS n_out,
-                SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS n_in
+                SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS n_in,
+                SUM(CASE WHEN direction = 'fwd' THEN 1 ELSE 0 END) AS n_fwd,
+                SUM(CAST(duration_s AS BIGINT)) AS dur,
+                SUM(CAST(duration_s AS BIGINT) * CAST(duration_s AS BIGINT)) AS dur2,
+                MAX(duration_s) AS dur_max,
+                SUM(CASE WHEN direction = 'out' AND duration_s <= 10 THEN 1 ELSE 0 END) AS n_short,
+                SUM(CASE WHEN direction = 'out' AND duration_s = 0 THEN 1 ELSE 0 END) AS n_unans,
+                SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END) AS n_night
             FROM {c} GROUP BY msisdn, peer""",
         ),
         (
             pa,
             f"""SELECT q.msisdn,
+                SUM(q.n) AS calls, SUM(q.n_out) AS calls_out, SUM(q.n_in) AS calls_in, SUM(q.n_fwd) AS calls_fwd,
+                {ratio("SUM(q.n_out)", "SUM(q.n)")} AS out_share,
                 COUNT(*) AS peers,
-                SUM(CASE WHEN q.n_out > 0 THEN 1 ELSE 0 END) AS peers_out,
-                {ratio("SUM(CASE WHEN q.n_out > 0 AND h.peer IS NULL THEN 1 ELSE 0 END)", "SUM(CASE WHEN q.n_out > 0 THEN 1 ELSE 0 END)")} AS new_peer_share,
+                SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END) AS peers_out,
+                {ratio(f"SUM(CASE WHEN {out_peer} AND h.peer IS NULL THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS new_peer_share,
                 AVG(CAST(q.n AS DOUBLE)) AS calls_per_peer,
                 {entropy("q.n")} AS contact_entropy,
                 {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", "COUNT(*)")} AS reciprocal_peer_share,
-                {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", "SUM(CASE WHEN q.n_out > 0 THEN 1 ELSE 0 END)")} AS callback_share,
-                {ratio(f"SUM(CASE WHEN q.n_out > 0 AND {peer_kind('q.peer')} = 'mobile' AND {carrier('q.peer')} <> {carrier('q.msisdn')} THEN 1 ELSE 0 END)", f"SUM(CASE WHEN q.n_out > 0 AND {peer_kind('q.peer')} = 'mobile' THEN 1 ELSE 0 END)")} AS other_carrier_peer_share,
-                {ratio(f"SUM(CASE WHEN q.n_out > 0 AND {peer_kind('q.peer')} = 'fixed' THEN 1 ELSE 0 END)", "SUM(CASE WHEN q.n_out > 0 THEN 1 ELSE 0 END)")} AS fixed_peer_share,
-                {ratio(f"SUM(CASE WHEN q.n_out > 0 AND {peer_kind('q.peer')} = 'intl' THEN 1 ELSE 0 END)", "SUM(CASE WHEN q.n_out > 0 THEN 1 ELSE 0 END)")} AS intl_peer_share
+                {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS callback_share,
+                {ratio(f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'mobile' AND {carrier('q.peer')} <> {carrier('q.msisdn')} THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'mobile' THEN 1 ELSE 0 END)")} AS other_carrier_peer_share,
+                {ratio(f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'fixed' THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS fixed_peer_share,
+                {ratio(f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'intl' THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS intl_peer_share,
+                SUM(q.dur) AS dur_total,
+                {ratio("SUM(q.dur)", "SUM(q.n)")} AS dur_mean,
+                SQRT(GREATEST(CAST(SUM(q.dur2) AS DOUBLE) / SUM(q.n) - POWER(CAST(SUM(q.dur) AS DOUBLE) / SUM(q.n), 2), 0.0)) AS dur_std,
+                MAX(q.dur_max) AS dur_max,
+                {ratio("SUM(q.n_short)", "SUM(q.n_out)")} AS short_call_share,
+                {ratio("SUM(q.n_unans)", "SUM(q.n_out)")} AS unanswered_share,
+                {ratio("SUM(q.n_night)", "SUM(q.n)")} AS night_share
             FROM {p} q LEFT JOIN ({hist}) h ON h.msisdn = q.msisdn AND h.peer = q.peer
             GROUP BY q.msisdn""",
         ),
-        (
-            r,
-            f"""SELECT msisdn,
-                COUNT(*) AS calls,
-                SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS calls_out,
-                SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS calls_in,
-                SUM(CASE WHEN direction = 'fwd' THEN 1 ELSE 0 END) AS calls_fwd,
-                {ratio("SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END)", "COUNT(*)")} AS out_share,
-                SUM(CAST(duration_s AS BIGINT)) AS dur_total,
-                AVG(CAST(duration_s AS DOUBLE)) AS dur_mean,
-                STDDEV_POP(CAST(duration_s AS DOUBLE)) AS dur_std,
-                MAX(duration_s) AS dur_max,
-                {ratio("SUM(CASE WHEN direction = 'out' AND duration_s <= 10 THEN 1 ELSE 0 END)", "SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END)")} AS short_call_share,
-                {ratio("SUM(CASE WHEN direction = 'out' AND duration_s = 0 THEN 1 ELSE 0 END)", "SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END)")} AS unanswered_share,
-                {ratio(f"SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END)", "COUNT(*)")} AS night_share
-            FROM {c} GROUP BY msisdn""",
-        ),
-        (g, f"SELECT msisdn, CAST(ts - LAG(ts) OVER (PARTITION BY msisdn ORDER BY ts) AS DOUBLE) AS gap FROM {c}"),
-        (
-            ga,
-            f"""SELECT msisdn, AVG(gap) AS gap_mean, STDDEV_POP(gap) AS gap_std,
-                (STDDEV_POP(gap) - AVG(gap)) / NULLIF(STDDEV_POP(gap) + AVG(gap), 0) AS burstiness
-            FROM {g} WHERE gap IS NOT NULL GROUP BY msisdn""",
-        ),
         (s, texts(span)),
         (
-            sa,
-            f"""SELECT msisdn,
-                SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS sms_out,
-                SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS sms_in,
-                {ratio(f"SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END)", "COUNT(*)")} AS sms_night_share
-            FROM {s} GROUP BY msisdn""",
+            sp,
+            f"""SELECT msisdn, peer, COUNT(*) AS n,
+                SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS n_out,
+                SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS n_in,
+                SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END) AS n_night
+            FROM {s} GROUP BY msisdn, peer""",
         ),
         (
-            sg,
-            f"""SELECT msisdn, COUNT(*) AS sms_peers, {entropy("n")} AS sms_contact_entropy
-            FROM (SELECT msisdn, peer, COUNT(*) AS n FROM {s} GROUP BY msisdn, peer) x GROUP BY msisdn""",
+            sa,
+            f"""SELECT msisdn, SUM(n_out) AS sms_out, SUM(n_in) AS sms_in, COUNT(*) AS sms_peers,
+                {entropy("n")} AS sms_contact_entropy, {ratio("SUM(n_night)", "SUM(n)")} AS sms_night_share
+            FROM {sp} GROUP BY msisdn""",
+        ),
+        # Gaps between consecutive calls, and between consecutive SMS, in one window pass.
+        (
+            gp,
+            f"""SELECT msisdn, kind, CAST(ts - LAG(ts) OVER (PARTITION BY msisdn, kind ORDER BY ts) AS DOUBLE) AS gap
+            FROM ({events(span)}) e""",
+        ),
+        (
+            ga,
+            f"""SELECT msisdn,
+                AVG(CASE WHEN kind = 'call' THEN gap END) AS gap_mean,
+                STDDEV_POP(CASE WHEN kind = 'call' THEN gap END) AS gap_std,
+                AVG(CASE WHEN kind = 'sms' THEN gap END) AS sms_gap_mean
+            FROM {gp} WHERE gap IS NOT NULL GROUP BY msisdn""",
         ),
         (
             a,
@@ -134,32 +147,21 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
             FROM ({events(span)}) e GROUP BY msisdn""",
         ),
         (
-            f"smgap_{tag}",
-            f"""SELECT msisdn, AVG(gap) AS sms_gap_mean FROM (
-                SELECT msisdn, CAST(ts - LAG(ts) OVER (PARTITION BY msisdn ORDER BY ts) AS DOUBLE) AS gap FROM {s}) x
-            WHERE gap IS NOT NULL GROUP BY msisdn""",
-        ),
-        (
             out,
             f"""SELECT a.msisdn,
-                r.calls, r.calls_out, r.calls_in, r.calls_fwd, r.out_share,
+                pa.calls, pa.calls_out, pa.calls_in, pa.calls_fwd, pa.out_share,
                 pa.peers, pa.peers_out, pa.new_peer_share, pa.calls_per_peer, pa.contact_entropy,
                 pa.reciprocal_peer_share, pa.callback_share, pa.other_carrier_peer_share,
                 pa.fixed_peer_share, pa.intl_peer_share,
-                r.dur_total, r.dur_mean, r.dur_std, r.dur_max, r.short_call_share, r.unanswered_share,
-                r.night_share, ga.gap_mean, ga.gap_std, ga.burstiness,
-                sa.sms_out, sa.sms_in, sg.sms_peers, sg.sms_contact_entropy, sa.sms_night_share,
-                sgap.sms_gap_mean, a.active_days, a.active_hours
+                pa.dur_total, pa.dur_mean, pa.dur_std, pa.dur_max, pa.short_call_share, pa.unanswered_share,
+                pa.night_share, ga.gap_mean, ga.gap_std,
+                (ga.gap_std - ga.gap_mean) / NULLIF(ga.gap_std + ga.gap_mean, 0) AS burstiness,
+                sa.sms_out, sa.sms_in, sa.sms_peers, sa.sms_contact_entropy, sa.sms_night_share,
+                ga.sms_gap_mean, a.active_days, a.active_hours
             FROM {a} a
-            LEFT JOIN {r} r ON r.msisdn = a.msisdn
             LEFT JOIN {pa} pa ON pa.msisdn = a.msisdn
             LEFT JOIN {ga} ga ON ga.msisdn = a.msisdn
-            LEFT JOIN {sa} sa ON sa.msisdn = a.msisdn
-            LEFT JOIN {sg} sg ON sg.msisdn = a.msisdn
-            LEFT JOIN smgap_{tag} sgap ON sgap.msisdn = a.msisdn""",
+            LEFT JOIN {sa} sa ON sa.msisdn = a.msisdn""",
         ),
     ]
     return parts, out
-
-
-__all__ = ["FAMILY", "ctes", "hour_of_day"]

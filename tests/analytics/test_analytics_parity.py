@@ -11,7 +11,8 @@ from fanzha.analytics.engines import get_engine
 from fanzha.analytics.engines.spark import SparkEngine
 from fanzha.analytics.inputs import register_inputs
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
+# Generous timeout: it includes the JVM start, slow when the machine is shared.
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark"), pytest.mark.timeout(900)]
 
 AS_OF = "2026-05-04T00:00:00+08:00"
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Number rules. TODO(registry): switch to fanzha.numbers.MOBILE_PATTERN & co. once they land, so the
-# number rules live in one place; these are deliberately the contract's rules and nothing more.
-MOBILE_RE = r"^1[3-9][0-9]{9}$"
-FIXED_RE = r"^0[1-9][0-9]{8,10}$"  # area code (2-3 digits after the 0) + 7-8 digit number
-IOT_RE = r"^1[0-9]{12}$"  # 13-digit IoT numbers (e.g. 1440..., 1064...)
-# A peer may be anything dialable: another carrier, a fixed line, a short service number
-# (95xxx, 10086, 110) or an international number written +<country>... or 00<country>...
+from fanzha.numbers import FIXED_PATTERN, IOT_PATTERN, MOBILE_PATTERN
+
+# Own-line number rules come from fanzha.numbers (the one place for number rules).
+# A peer is checked only for being dialable digits: another carrier, a fixed line, a short service
+# number (95xxx, 10086, 110) or +<country>... / 00<country>...; spoofed or odd caller numbers are
+# exactly what fraud analysis needs to see, so they are stored, not quarantined.
 PEER_RE = r"^\+?[0-9]{3,20}$"
 IMEI_RE = r"^[0-9]{15}$"
 OFFSET_RE = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
@@ -86,8 +85,8 @@ def _q(s: str) -> str:
 def own_number_sql(col: str) -> str:
     """SQL predicate: ``col`` is a valid number of one of the operator's own lines."""
     return (
-        f"(regexp_full_match({col}, {_q(MOBILE_RE)}) OR regexp_full_match({col}, {_q(FIXED_RE)})"
-        f" OR regexp_full_match({col}, {_q(IOT_RE)}))"
+        f"(regexp_full_match({col}, {_q(MOBILE_PATTERN)}) OR regexp_full_match({col}, {_q(FIXED_PATTERN)})"
+        f" OR regexp_full_match({col}, {_q(IOT_PATTERN)}))"
     )
 
 

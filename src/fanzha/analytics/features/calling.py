@@ -83,7 +83,9 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
                 MAX(duration_s) AS dur_max,
                 SUM(CASE WHEN direction = 'out' AND duration_s <= 10 THEN 1 ELSE 0 END) AS n_short,
                 SUM(CASE WHEN direction = 'out' AND duration_s = 0 THEN 1 ELSE 0 END) AS n_unans,
-                SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END) AS n_night
+                SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END) AS n_night,
+                {peer_kind("peer")} AS pkind,
+                CASE WHEN {carrier("peer")} <> {carrier("msisdn")} THEN 1 ELSE 0 END AS other_carrier
             FROM {c} GROUP BY msisdn, peer""",
         ),
         (
@@ -98,9 +100,9 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
                 {entropy("q.n")} AS contact_entropy,
                 {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", "COUNT(*)")} AS reciprocal_peer_share,
                 {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS callback_share,
-                {ratio(f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'mobile' AND {carrier('q.peer')} <> {carrier('q.msisdn')} THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'mobile' THEN 1 ELSE 0 END)")} AS other_carrier_peer_share,
-                {ratio(f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'fixed' THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS fixed_peer_share,
-                {ratio(f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'intl' THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS intl_peer_share,
+                {ratio(f"SUM(CASE WHEN {out_peer} AND q.pkind = 'mobile' AND q.other_carrier = 1 THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} AND q.pkind = 'mobile' THEN 1 ELSE 0 END)")} AS other_carrier_peer_share,
+                {ratio(f"SUM(CASE WHEN {out_peer} AND q.pkind = 'fixed' THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS fixed_peer_share,
+                {ratio(f"SUM(CASE WHEN {out_peer} AND q.pkind = 'intl' THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS intl_peer_share,
                 SUM(q.dur) AS dur_total,
                 {ratio("SUM(q.dur)", "SUM(q.n)")} AS dur_mean,
                 SQRT(GREATEST(CAST(SUM(q.dur2) AS DOUBLE) / SUM(q.n) - POWER(CAST(SUM(q.dur) AS DOUBLE) / SUM(q.n), 2), 0.0)) AS dur_std,
@@ -117,29 +119,21 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
             f"""SELECT msisdn, peer, COUNT(*) AS n,
                 SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS n_out,
                 SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS n_in,
-                SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END) AS n_night
+                SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END) AS n_night,
+                MIN(ts) AS t_first, MAX(ts) AS t_last
             FROM {s} GROUP BY msisdn, peer""",
         ),
         (
             sa,
             f"""SELECT msisdn, SUM(n_out) AS sms_out, SUM(n_in) AS sms_in, COUNT(*) AS sms_peers,
-                {entropy("n")} AS sms_contact_entropy, {ratio("SUM(n_night)", "SUM(n)")} AS sms_night_share
+                {entropy("n")} AS sms_contact_entropy, {ratio("SUM(n_night)", "SUM(n)")} AS sms_night_share,
+                CAST(MAX(t_last) - MIN(t_first) AS DOUBLE) / NULLIF(SUM(n) - 1, 0) AS sms_gap_mean
             FROM {sp} GROUP BY msisdn""",
         ),
-        # Gaps between consecutive calls, and between consecutive SMS, in one window pass.
-        (
-            gp,
-            f"""SELECT msisdn, kind, CAST(ts - LAG(ts) OVER (PARTITION BY msisdn, kind ORDER BY ts) AS DOUBLE) AS gap
-            FROM ({events(span)}) e""",
-        ),
-        (
-            ga,
-            f"""SELECT msisdn,
-                AVG(CASE WHEN kind = 'call' THEN gap END) AS gap_mean,
-                STDDEV_POP(CASE WHEN kind = 'call' THEN gap END) AS gap_std,
-                AVG(CASE WHEN kind = 'sms' THEN gap END) AS sms_gap_mean
-            FROM {gp} WHERE gap IS NOT NULL GROUP BY msisdn""",
-        ),
+        # Gaps between consecutive calls need an ordered pass; the mean gap of SMS telescopes to
+        # (last - first) / (n - 1), so SMS need none.
+        (gp, f"SELECT msisdn, CAST(ts - LAG(ts) OVER (PARTITION BY msisdn ORDER BY ts) AS DOUBLE) AS gap FROM {c}"),
+        (ga, f"SELECT msisdn, AVG(gap) AS gap_mean, STDDEV_POP(gap) AS gap_std FROM {gp} WHERE gap IS NOT NULL GROUP BY msisdn"),
         (
             a,
             f"""SELECT msisdn, COUNT(DISTINCT {local_day()}) AS active_days,
@@ -157,7 +151,7 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
                 pa.night_share, ga.gap_mean, ga.gap_std,
                 (ga.gap_std - ga.gap_mean) / NULLIF(ga.gap_std + ga.gap_mean, 0) AS burstiness,
                 sa.sms_out, sa.sms_in, sa.sms_peers, sa.sms_contact_entropy, sa.sms_night_share,
-                ga.sms_gap_mean, a.active_days, a.active_hours
+                sa.sms_gap_mean, a.active_days, a.active_hours
             FROM {a} a
             LEFT JOIN {pa} pa ON pa.msisdn = a.msisdn
             LEFT JOIN {ga} ga ON ga.msisdn = a.msisdn

@@ -12,18 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from fanzha.analytics.schema import CST_OFFSET_S
+from fanzha.numbers import CARRIER_PREFIXES
 
 CST = dt.timezone(dt.timedelta(seconds=CST_OFFSET_S))
-
-# Mobile prefixes by carrier (first three digits). TODO(registry): move next to the number rules in
-# fanzha.numbers when that module lands, and read them from there.
-CARRIER_PREFIXES = {
-    "telecom": ("133", "149", "153", "173", "177", "180", "181", "189", "190", "191", "193", "199"),
-    "unicom": ("130", "131", "132", "145", "146", "155", "156", "166", "175", "176", "185", "186", "196"),
-    "mobile": ("134", "135", "136", "137", "138", "139", "147", "150", "151", "152", "157", "158", "159",
-               "172", "178", "182", "183", "184", "187", "188", "195", "197", "198"),
-}
-
 
 def epoch(as_of: dt.datetime | str | int) -> int:
     """A time (aware, naive = +08:00, ISO string, or epoch seconds) → epoch seconds."""
@@ -100,9 +91,14 @@ def haversine_km(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
 
 
 def carrier(col: str) -> str:
+    """Carrier of a mobile number by its block prefix (longest prefix first), from fanzha.numbers."""
+    by_len: dict[int, dict[str, list[str]]] = {}
+    for prefix, name in CARRIER_PREFIXES.items():
+        by_len.setdefault(len(prefix), {}).setdefault(name, []).append(prefix)
     whens = " ".join(
-        f"WHEN SUBSTR({col}, 1, 3) IN ({', '.join(repr(p) for p in prefixes)}) THEN '{name}'"
-        for name, prefixes in CARRIER_PREFIXES.items()
+        f"WHEN SUBSTR({col}, 1, {n}) IN ({', '.join(repr(p) for p in sorted(prefixes))}) THEN '{name}'"
+        for n in sorted(by_len, reverse=True)
+        for name, prefixes in sorted(by_len[n].items())
     )
     return f"(CASE {whens} ELSE 'other' END)"
 

@@ -175,8 +175,8 @@ def pandas_line_features(*, store: Path, cells: Path, subscribers: Path, as_of: 
     ev = ev.sort_values(["msisdn", "kind", "ts"], kind="stable")
     gap = ev.ts.diff().where(ev.msisdn.eq(ev.msisdn.shift()) & ev.kind.eq(ev.kind.shift())).astype(float)
     gc = gap[ev.kind == "call"].groupby(ev.msisdn[ev.kind == "call"])
-    gaps = pd.DataFrame({"gap_mean": gc.mean(), "gap_std": gc.std(ddof=0)})
-    gaps["sms_gap_mean"] = gap[ev.kind == "sms"].groupby(ev.msisdn[ev.kind == "sms"]).mean()
+    gaps = pd.DataFrame({"gap_mean": gc.mean(), "gap_std": gc.std(ddof=0)}).join(
+        gap[ev.kind == "sms"].groupby(ev.msisdn[ev.kind == "sms"]).mean().rename("sms_gap_mean"), how="outer")
     gaps["burstiness"] = (gaps.gap_std - gaps.gap_mean) / (gaps.gap_std + gaps.gap_mean).replace(0, np.nan)
     # SMS
     sp = s.assign(n_out=s.direction == "out", n_in=s.direction == "in", n_night=is_night(s.ts)).groupby(
@@ -243,6 +243,11 @@ def pandas_line_features(*, store: Path, cells: Path, subscribers: Path, as_of: 
     tac = li.groupby(["msisdn", "tac"]).n.sum().reset_index().sort_values(["msisdn", "n", "tac"], ascending=[True, False, True])
     dv["main_tac"] = tac.drop_duplicates("msisdn").set_index("msisdn").tac
     res = acts.join([a, gaps, sa[["sms_out", "sms_in", "sms_peers", "sms_contact_entropy", "sms_night_share"]], m, dv])
+    from fanzha.analytics.features import features
+
+    for f in features(entity="line"):
+        if f.fill is not None:
+            res[f.name] = res[f.name].fillna(f.fill)
     return res.sort_index()
 
 
@@ -252,7 +257,7 @@ def pandas_line_features(*, store: Path, cells: Path, subscribers: Path, as_of: 
 
 def _worker(args) -> None:
     store, cells, subs = Path(args.store), Path(args.cells_file), Path(args.subscribers_file)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if args.worker == "pandas":
         df = pandas_line_features(store=store, cells=cells, subscribers=subs, as_of=AS_OF)
         version = f"pandas {pd.__version__}"
@@ -265,15 +270,15 @@ def _worker(args) -> None:
         eng = get_engine(args.worker, **kwargs)
         if args.worker == "spark":
             eng.spark  # start the JVM outside the timed part
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
         register_inputs(eng, store=store, cells=cells, subscribers=subs)
         df = compute_line_features(eng, as_of=AS_OF, windows=("24h",)).set_index("msisdn")
         df.columns = [c.removesuffix("_24h") for c in df.columns]
         version = eng.version()
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     if args.result:
         df.to_parquet(args.result)
-    print(json.dumps({"seconds": seconds, "rows": len(df), "cols": df.shape[1], "version": version,
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": len(df), "cols": df.shape[1], "version": version,
                       "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
@@ -337,9 +342,9 @@ def main() -> None:
     prep = time.perf_counter() - t
     rows = []
 
-    def record(engine, n, r, note=""):
+    def record(engine, n, r):
         sms = _count(data[n]["store"], "sms")
-        rows.append((engine, n, sms, r["seconds"], n / r["seconds"], r["maxrss_mb"], r["rows"], r["version"], note))
+        rows.append((engine, n, sms, r["seconds"], n / r["seconds"], r["cpu"], r["maxrss_mb"], r["rows"], r["version"]))
         return r
 
     duck = record("DuckDB", args.cdrs, _run("duckdb", data[args.cdrs], work / "duck.parquet"))
@@ -353,12 +358,15 @@ def main() -> None:
 
     print(f"\n24 h per-line features ({duck['cols']} columns), as_of {AS_OF}; data prep {prep:.0f} s; "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
-    head = f"{'engine':<16}{'CDRs':>12}{'SMS':>11}{'seconds':>10}{'CDRs/s':>14}{'peak MB':>10}{'lines':>10}  version"
+    head = (f"{'engine':<16}{'CDRs':>12}{'SMS':>11}{'wall s':>9}{'CDRs/s':>12}{'CPU s':>8}"
+            f"{'CDRs/CPU-s':>12}{'peak MB':>9}{'lines':>9}  version")
     print(head)
     print("-" * len(head))
-    for engine, n, sms, sec, rate, mb, lines, version, _ in rows:
-        mb_txt = f"{mb:10.0f}" if "Spark" not in engine else f"{'(JVM)':>10}"
-        print(f"{engine:<16}{n:>12,}{sms:>11,}{sec:>10.2f}{rate:>14,.0f}{mb_txt}{lines:>10,}  {version}")
+    for engine, n, sms, sec, rate, cpu, mb, lines, version in rows:
+        jvm = "Spark" in engine  # the work happens in the JVM: driver CPU and RSS say nothing
+        cpu_txt = f"{'(JVM)':>8}{'':>12}" if jvm else f"{cpu:>8.1f}{n / cpu:>12,.0f}"
+        mb_txt = f"{'(JVM)':>9}" if jvm else f"{mb:9.0f}"
+        print(f"{engine:<16}{n:>12,}{sms:>11,}{sec:>9.2f}{rate:>12,.0f}{cpu_txt}{mb_txt}{lines:>9,}  {version}")
     print(f"\nDuckDB / pandas speed ratio on {pandas_cdrs:,} CDRs: {pand['seconds'] / duck_same['seconds']:.1f}x")
     print(f"max relative difference DuckDB vs pandas over all features: {diff:.2e}")
     print(f"targets: DuckDB >= 2,000,000 CDRs/s ({'met' if args.cdrs / duck['seconds'] >= 2e6 else 'NOT met'}), "

@@ -142,3 +142,21 @@ def test_cli_ingest_prints_summary(tmp_path):
     res = CliRunner().invoke(app, ["ingest", "--cdr", str(src), "--store", str(tmp_path / "store")])
     assert res.exit_code == 0, res.output
     assert "bad_time=1" in res.output and "quarantine" in res.output
+
+
+def test_cli_features_writes_table_and_describes(tmp_path):
+    from typer.testing import CliRunner
+
+    from fanzha.cli import app
+
+    src = _write(tmp_path / "cdr.csv", GOOD)
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", "--cdr", str(src), "--store", str(tmp_path / "store")]).exit_code == 0
+    out = tmp_path / "lines.csv"
+    res = runner.invoke(app, ["features", "--store", str(tmp_path / "store"), "--as-of", "2026-05-04T12:00",
+                              "--windows", "24h", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    lines = pd.read_csv(out, dtype={"msisdn": str}).set_index("msisdn")
+    assert lines.loc["13307151234", "calls_24h"] == 3  # r1, r2, r4 (r4 is 00:30 on 4 May)
+    described = json.loads(runner.invoke(app, ["features", "--describe"]).output)
+    assert {"calls", "radius_of_gyration_km", "max_lines_on_imei"} <= {d["name"] for d in described}

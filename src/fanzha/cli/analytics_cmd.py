@@ -52,9 +52,9 @@ def ingest(
 
 @app.command()
 def features(
-    store: Path = typer.Option(..., help="Parquet store written by `fanzha ingest`"),
-    as_of: str = typer.Option(..., help="end of the windows, ISO 8601 (no offset = +08:00)"),
-    out: Path = typer.Option(..., help="output file (.parquet or .csv)"),
+    store: Path = typer.Option(None, help="Parquet store written by `fanzha ingest` (required unless --describe)"),
+    as_of: str = typer.Option(None, help="end of the windows, ISO 8601 (no offset = +08:00)"),
+    out: Path = typer.Option(None, help="output file (.parquet or .csv)"),
     windows: str = typer.Option("1h,24h,7d", help="comma-separated windows, e.g. 1h,24h,7d"),
     entity: str = typer.Option("line", help="line | cell_hour | imei | pair"),
     subscribers: Path = typer.Option(None, help="subscribers contract file (for home region vs ID region)"),
@@ -70,6 +70,8 @@ def features(
     if describe_only:
         typer.echo(json.dumps(F.describe(entity=entity), ensure_ascii=False, indent=1))
         return
+    if store is None or as_of is None or out is None:
+        raise typer.BadParameter("--store, --as-of and --out are required (or use --describe)")
     eng = get_engine(engine)
     register_inputs(eng, store=store, subscribers=subscribers, cells=cells)
     wins = tuple(w.strip() for w in windows.split(",") if w.strip())

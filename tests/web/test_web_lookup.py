@@ -69,6 +69,8 @@ def test_api_masked_then_unmask(client, web_app, registry, make_user, api_header
     body = {"ref": row["ref"], "purpose": "协查函 2026-0042"}
     assert client.post("/api/lines/unmask", json=body, headers=ana).status_code == 403
     assert client.post("/api/lines/unmask", json={"ref": row["ref"], "purpose": "x"}, headers=cop).status_code == 422
+    blank = {"ref": row["ref"], "purpose": "  x   "}  # long enough for the schema, too short once stripped
+    assert client.post("/api/lines/unmask", json=blank, headers=cop).status_code == 422
     clear = client.post("/api/lines/unmask", json=body, headers=cop)
     assert clear.status_code == 200
     assert clear.json()["owner_id"] == registry[3].id_no and clear.json()["msisdn"] == registry[3].msisdn

@@ -81,7 +81,10 @@ def api_unmask(
     who: Principal = Depends(require(Permission.PERSONAL_UNMASK, rate="query")),
 ) -> LineClear:  # fmt: skip
     """查看明文 The line and owner in clear, for a stated purpose. Audited."""
-    line = service.unmask_line(db, principal=who, ref=body.ref, purpose=body.purpose, **_ctx(request))
+    try:
+        line = service.unmask_line(db, principal=who, ref=body.ref, purpose=body.purpose, **_ctx(request))
+    except ValueError as exc:  # e.g. a purpose that is only blanks once stripped
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
     if line is None:
         raise HTTPException(status_code=404, detail="not found or expired")
     db.commit()

@@ -87,6 +87,10 @@ class Calling(_Section):
     social_calls_per_line_day: float
     ties_median: float
     ties_sigma: float
+    hub_share: float
+    hub_factor: list[float]
+    rate_vs_ties: float
+    activity_sigma: float
     popularity_alpha: float
     community_size: list[int]
     tie_mix: dict[str, float]

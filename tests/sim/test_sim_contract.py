@@ -296,3 +296,19 @@ def test_dirty_rate_writes_detectably_malformed_rows(tmp_path):
     ids = col(subs, "id_no")
     broken = [i for i in ids if len(i) != 18 or check_char(i[:17]) != i[17] or int(i[10:12]) > 12]
     assert broken
+
+
+def test_registry_parsers_accept_every_generated_number_and_id(province):
+    """fanzha.numbers / fanzha.ids (the one place that parses them) agree with what sim writes."""
+    from fanzha.ids import valid_mask
+    from fanzha.numbers import parse_number
+
+    out, _ = province
+    subs = read_kind(out, "subscribers")
+    assert valid_mask(subs.column("id_no")).all()
+    assert valid_mask(read_kind(out, "blacklist").column("id_no")).all()
+    for number, kind in zip(col(subs, "msisdn")[::7], col(subs, "line_type")[::7]):
+        assert parse_number(number).kind == kind, number
+    peers = pc.unique(pa.concat_arrays([pc.unique(read_kind(out, k).column("peer")) for k in ("cdr", "sms")]))
+    kinds = {parse_number(p).kind for p in peers.to_pylist()}
+    assert {"mobile", "fixed", "service"} <= kinds <= {"mobile", "fixed", "service", "international", "iot"}

@@ -331,7 +331,7 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
 
     n_ext = int(round(cfg.network.external_ratio * L))
     ext = mobile_numbers(rng, cfg.network.other_mobile_prefixes, n_ext, salt=seed + 1)
-    foreign = foreign_numbers(rng, max(20, L // 200))
+    foreign = foreign_numbers(rng, min(5000, max(20, L // 200)))
     node_msisdn = np.concatenate([ln.msisdn, ext, np.array(SERVICE_NUMBERS), foreign, np.array(A2P_SENDERS)])
     e0 = L
     s0 = e0 + n_ext

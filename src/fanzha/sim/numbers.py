@@ -12,8 +12,10 @@ from fanzha.sim.text import digits, to_numpy_str
 # Numbers that call or text ordinary subscribers (banks, couriers, carriers, government hotlines).
 SERVICE_NUMBERS = ["95588", "95533", "95599", "95566", "95555", "95338", "95311", "95546", "10000", "10086",
                    "10010", "12345", "12315", "96110", "95013", "4008111111", "4006095555", "02787654321"]
-A2P_SENDERS = ["106900000001", "1069055895588", "10690733955", "106575000110", "1065502010000",
-               "106980095533", "1069070069", "10655059999"]
+# Senders of notices and verification codes. Real traffic also uses 106xxxx long codes; fanzha.numbers
+# does not accept those yet, so the short codes that banks and carriers also send from are used.
+A2P_SENDERS = ["95588", "95533", "95599", "95566", "95555", "95559", "95568", "95595", "10000", "10086",
+               "10010", "95338", "95311", "12306", "95017"]
 # Mobile number plans of countries seen in cross-border fraud (Cambodia, Myanmar, Philippines, Malaysia,
 # Thailand, Laos): country code → (national prefixes, digits after the prefix).
 FOREIGN_PLANS = {

@@ -9,6 +9,7 @@ whole run, so it includes that set-up, and separately over the streaming phase a
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import sys
@@ -31,9 +32,10 @@ def main() -> None:
     from fanzha.sim import simulate
 
     out = args.out or Path(tempfile.mkdtemp(prefix="fanzha-sim-bench-"))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     s = simulate(lines=args.lines, days=args.days, seed=args.seed, out=out, fmt=args.format)
     wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size_mb = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 2**20
     if args.out is None:
@@ -48,6 +50,9 @@ def main() -> None:
         ("streaming phase, s", f"{s['seconds_stream']:.2f}"),
         ("CDRs/s (streaming phase)", f"{s['cdr'] / s['seconds_stream']:,.0f}"),
         ("CDR+SMS records/s (streaming phase)", f"{records / s['seconds_stream']:,.0f}"),
+        ("process CPU time, s (all threads)", f"{cpu:.2f}"),
+        ("CDRs per CPU-second (whole run)", f"{s['cdr'] / cpu:,.0f}"),
+        ("load average (1 min) at end", f"{os.getloadavg()[0]:.1f}"),
         ("peak RSS, MiB", f"{peak_mb:,.0f}"), ("output size, MiB", f"{size_mb:,.0f}"),
     ]
     width = max(len(k) for k, _ in rows)

@@ -79,6 +79,7 @@ def test_resold_bulk_and_mule_signatures(stats):
     assert stats["mule_ring_contact_share"] >= 0.5
     assert stats["mule_ring_contact_share"] >= 5 * stats["ordinary_ring_contact_share"]
     assert stats["reports"] > 0 and stats["reports_naming_fraud_lines_share"] >= 0.8
+    assert stats["fraud_out_before_since_share"] < 0.1
 
 
 def test_hard_negatives_are_busy_but_not_fraud_shaped(stats):

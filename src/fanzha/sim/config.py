@@ -103,6 +103,7 @@ class Calling(_Section):
     sms_per_call: float
     service_inbound_per_line_day: float
     a2p_sms_per_line_day: float
+    iot_sms_per_line_day: float = 3.0
     hourly_weekday: list[float]
     hourly_weekend: list[float]
     hourly_business: list[float]

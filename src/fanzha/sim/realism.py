@@ -160,6 +160,9 @@ def _scenario_checks(con) -> dict:
             o AS (SELECT msisdn FROM lines WHERE grp = 'ordinary' USING SAMPLE 2000 ROWS)
             SELECT avg(hit::INT) FROM (SELECT o.msisdn, EXISTS (SELECT 1 FROM cdr c JOIN f ON f.msisdn = c.peer
                    WHERE c.msisdn = o.msisdn AND c.direction = 'out') hit FROM o)""")[0][0]
+    # `since` is when the behaviour starts: fraud lines make (almost) no calls to strangers before it.
+    out["fraud_out_before_since_share"] = q("""SELECT avg((c.ts < l.since)::INT) FROM cdr c JOIN lines l USING (msisdn)
+            WHERE l.label IN ('fraud_caller', 'simbox') AND c.direction = 'out'""")[0][0]
     rep = q("""SELECT count(*), avg((l.label <> 'normal')::INT) FROM reports r
                LEFT JOIN lines l ON l.msisdn = r.reported_number""")[0]
     out["reports"], out["reports_naming_fraud_lines_share"] = rep

@@ -173,7 +173,13 @@ class Traffic:
         ns = len(rec)
         sms = Events(rng.integers(self.w.a2p.start, self.w.a2p.stop, ns), rec, self.prof.times(rng, "day", ns),
                      np.full(ns, -1, np.int32), np.full(ns, SOURCE_SERVICE, np.int8), np.full(ns, -1))
-        return self._drop_inactive(calls, day), self._drop_inactive(sms, day)
+        # Ordinary IoT modules (meters, trackers, POS) only report to their platform by SMS, round the clock.
+        iot = a + np.flatnonzero(self.line_active[a:b] & (ln.type[a:b] == IOT) & (ln.role[a:b] == R["normal"]))
+        sender = np.repeat(iot, rng.poisson(cfg.iot_sms_per_line_day, len(iot)))
+        ni = len(sender)
+        reports = Events(sender, rng.integers(self.w.a2p.start, self.w.a2p.stop, ni), rng.integers(0, DAY, ni),
+                         np.full(ni, -1, np.int32), np.full(ni, SOURCE_SERVICE, np.int8), np.full(ni, -1))
+        return self._drop_inactive(calls, day), self._drop_inactive(Events.concat([sms, reports]), day)
 
     def roles(self, rng, day: int, a: int, b: int) -> tuple[Events, Events]:
         ln = self.w.lines
@@ -300,6 +306,8 @@ class Traffic:
         cell = np.where(wander, np.where(u < geo.wander_share / 2, persons.place1[p], persons.place2[p]), cell)
         trip = hash_uniform(w.seed + 1, p, day) < geo.trip_per_day
         cell = np.where(trip & (hour >= 7), persons.trip_cell[p], cell)
+        # IoT modules do not move.
+        cell = np.where(ln.type[line] == IOT, home, cell)
         role = ln.role[line]
         # Couriers ride around the town all working day.
         cour = (role == R["courier"]) & at_work

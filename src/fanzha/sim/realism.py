@@ -16,6 +16,7 @@ ORDINARY = "l.label = 'normal' AND l.scenario IS NULL"
 
 def _con(out: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # it would print to stdout
     ext = "parquet" if (out / "subscribers.parquet").exists() else "csv"
     read = "read_parquet" if ext == "parquet" else "read_csv"
     opts = "" if ext == "parquet" else ", all_varchar = true"

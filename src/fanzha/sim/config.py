@@ -87,6 +87,10 @@ class Calling(_Section):
     social_calls_per_line_day: float
     ties_median: float
     ties_sigma: float
+    hub_share: float
+    hub_factor: list[float]
+    rate_vs_ties: float
+    activity_sigma: float
     popularity_alpha: float
     community_size: list[int]
     tie_mix: dict[str, float]
@@ -99,6 +103,7 @@ class Calling(_Section):
     sms_per_call: float
     service_inbound_per_line_day: float
     a2p_sms_per_line_day: float
+    iot_sms_per_line_day: float = 3.0
     hourly_weekday: list[float]
     hourly_weekend: list[float]
     hourly_business: list[float]

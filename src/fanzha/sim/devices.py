@@ -28,26 +28,36 @@ KINDS = {"handset": HANDSETS, "burner": BURNERS, "gateway": GATEWAYS, "module": 
 
 
 class DeviceRegistry:
-    """Append-only table of devices; a line refers to devices by index."""
+    """Append-only table of devices; a line refers to devices by index. IMEIs are drawn at the end,
+    in one batch per kind, so asking for devices ring by ring stays cheap."""
 
     def __init__(self, rng: np.random.Generator):
         self._rng = rng
-        self._parts: list[np.ndarray] = []
+        self._requests: list[tuple[str, int]] = []
         self.count = 0
 
     def new(self, kind: str, n: int) -> np.ndarray:
-        table = KINDS[kind]
-        shares = np.array([s for _, _, s in table])
-        tac = np.array([t for t, _, _ in table])[self._rng.choice(len(table), size=n, p=shares / shares.sum())]
-        body = np.empty((n, 14), dtype=np.uint8)
-        body[:, :8] = np.frombuffer("".join(tac).encode(), dtype=np.uint8).reshape(n, 8) if n else body[:, :8]
-        # Serial numbers from a fixed permutation of the running count: unique below a million devices.
-        body[:, 8:] = digits((np.arange(self.count, self.count + n) * 7919 + 104729) % 10**6, 6)
-        imei = to_numpy_str(np.concatenate([body, luhn_digit(body)[:, None]], axis=1)) if n else np.array([], str)
-        self._parts.append(imei)
+        if kind not in KINDS:
+            raise KeyError(kind)
+        self._requests.append((kind, n))
         idx = np.arange(self.count, self.count + n)
         self.count += n
         return idx
 
     def imeis(self) -> np.ndarray:
-        return np.concatenate(self._parts) if self._parts else np.array([], dtype=str)
+        names = list(KINDS)
+        kind = np.concatenate([np.full(n, names.index(k), np.int8) for k, n in self._requests]) \
+            if self._requests else np.zeros(0, np.int8)
+        n = len(kind)
+        tac = np.empty(n, dtype="U8")
+        for i, name in enumerate(names):
+            m = kind == i
+            table = KINDS[name]
+            shares = np.array([s for _, _, s in table])
+            tac[m] = np.array([t for t, _, _ in table])[self._rng.choice(len(table), size=int(m.sum()),
+                                                                         p=shares / shares.sum())]
+        body = np.empty((n, 14), dtype=np.uint8)
+        body[:, :8] = np.frombuffer(tac.astype("S8").tobytes(), dtype=np.uint8).reshape(n, 8)
+        # Serial numbers from a fixed permutation of the running count: unique below a million devices.
+        body[:, 8:] = digits((np.arange(n) * 7919 + 104729) % 10**6, 6)
+        return to_numpy_str(np.concatenate([body, luhn_digit(body)[:, None]], axis=1))

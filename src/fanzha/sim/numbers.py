@@ -12,11 +12,22 @@ from fanzha.sim.text import digits, to_numpy_str
 # Numbers that call or text ordinary subscribers (banks, couriers, carriers, government hotlines).
 SERVICE_NUMBERS = ["95588", "95533", "95599", "95566", "95555", "95338", "95311", "95546", "10000", "10086",
                    "10010", "12345", "12315", "96110", "95013", "4008111111", "4006095555", "02787654321"]
-A2P_SENDERS = ["106900000001", "1069055895588", "10690733955", "106575000110", "1065502010000",
-               "106980095533", "1069070069", "10655059999"]
-# Country codes seen in cross-border fraud (Cambodia, Myanmar, Philippines, Malaysia, Thailand, Laos).
-FOREIGN_CC = ["855", "95", "63", "60", "66", "856"]
-
+# Senders of notices and verification codes. Real traffic also uses 106xxxx long codes; fanzha.numbers
+# does not accept those yet, so the short codes that banks and carriers also send from are used.
+A2P_SENDERS = ["95588", "95533", "95599", "95566", "95555", "95559", "95568", "95595", "10000", "10086",
+               "10010", "95338", "95311", "12306", "95017"]
+# Mobile number plans of countries seen in cross-border fraud (Cambodia, Myanmar, Philippines, Malaysia,
+# Thailand, Laos): country code → (national prefixes, digits after the prefix).
+FOREIGN_PLANS = {
+    "855": (["12", "15", "16", "17", "77", "78", "89", "92", "96", "97", "98", "99", "10", "11", "70", "69"], 6),
+    "95": (["925", "926", "940", "942", "944", "945", "965", "966", "967", "976", "977", "978", "979", "995",
+            "996", "997"], 7),
+    "63": (["905", "906", "915", "916", "917", "926", "927", "935", "936", "945", "955", "956", "965", "966",
+            "975", "977", "995", "996", "997", "998"], 7),
+    "60": (["12", "13", "16", "17", "19"], 7),
+    "66": (["81", "82", "83", "84", "85", "86", "87", "89", "91", "92", "93", "94", "95", "96", "97", "98"], 7),
+    "856": (["202", "205", "207", "209"], 7),
+}
 
 def permuted(prefixes: np.ndarray, width: int, salt: int) -> np.ndarray:
     """One unique number per element: PREFIX followed by WIDTH digits."""
@@ -49,5 +60,18 @@ def iot_numbers(prefix: str, n: int, salt: int) -> np.ndarray:
 
 
 def foreign_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
-    cc = np.array(FOREIGN_CC)[rng.integers(0, len(FOREIGN_CC), n)]
-    return np.char.add(np.char.add("+", cc), rng.integers(10**8, 10**9, n).astype(str))
+    """N distinct foreign mobile numbers (+E.164), each valid by the phonenumbers metadata."""
+    import phonenumbers
+
+    out: list[str] = []
+    seen: set[str] = set()
+    ccs = list(FOREIGN_PLANS)
+    while len(out) < n:
+        for _ in range(n - len(out)):
+            cc = ccs[int(rng.integers(0, len(ccs)))]
+            prefixes, width = FOREIGN_PLANS[cc]
+            number = f"+{cc}{prefixes[int(rng.integers(0, len(prefixes)))]}{int(rng.integers(0, 10**width)):0{width}d}"
+            if number not in seen and phonenumbers.is_valid_number(phonenumbers.parse(number)):
+                seen.add(number)
+                out.append(number)
+    return np.array(out)

@@ -147,7 +147,8 @@ def make_persons(*, rng: np.random.Generator, n: int, cfg: SimConfig, cells: Cel
 def unique_ids(persons: Persons, rng: np.random.Generator) -> None:
     """Make ID numbers unique by re-drawing the sequence digits of duplicates (keeps sex parity)."""
     for _ in range(50):
-        _, first = np.unique(persons.id_no, return_index=True)
+        # The first 17 digits identify an ID (the 18th follows from them): compare them as integers.
+        _, first = np.unique(persons.id_no.astype("S17").astype(np.int64), return_index=True)
         dup = np.setdiff1d(np.arange(len(persons)), first)
         if not len(dup):
             return

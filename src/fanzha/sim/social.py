@@ -15,7 +15,8 @@ import numpy as np
 
 from fanzha.sim.config import SimConfig
 from fanzha.sim.rand import choice_cdf, stream
-from fanzha.sim.world import FIXED, MOBILE, OCC, R, World
+from fanzha.sim.people import OCC
+from fanzha.sim.world import FIXED, MOBILE, R, World
 
 HOUSEHOLD, COMMUNITY, COUNTY, WIDE, CAMOUFLAGE = range(5)
 # Relative call rates (calls/day before scaling) and median durations (s) by kind of tie.
@@ -66,6 +67,8 @@ def build_ties(world: World) -> Ties:
     age = persons.age[ln.person]
     k = np.where(ln.type == MOBILE, np.round(rng.lognormal(np.log(call.ties_median), call.ties_sigma, L)),
                  rng.integers(1, 4, L))
+    hub = rng.random(L) < call.hub_share
+    k = np.where(hub, k * rng.uniform(*call.hub_factor, L), k)
     k = np.where(persons.occ[ln.person] == OCC["student"], k * 1.3, k)
     k = np.where(age >= 65, k * 0.7, k).astype(np.int64)
     k = np.where(social, np.maximum(k, 1), 0)
@@ -104,9 +107,9 @@ def build_ties(world: World) -> Ties:
         a_list.append(hh_lines[:-step][same])
         b_list.append(hh_lines[step:][same])
     ha, hb = np.concatenate(a_list), np.concatenate(b_list)
-    # Relatives on other carriers: one or two family ties per primary line into its own community.
+    # Relatives on other carriers: up to two family ties per primary line into its own community.
     prim = np.flatnonzero(social & ln.primary & (ln.type == MOBILE))
-    fam_owner = np.repeat(prim, rng.integers(1, 3, len(prim)))
+    fam_owner = np.repeat(prim, rng.integers(0, 3, len(prim)))
     fpos = pos_of_node[fam_owner]
     fcomm = comm_of_pos[np.maximum(fpos, 0)]
     fam_other = cand[comm_start[fcomm] + (rng.random(len(fam_owner)) * comm_size[fcomm]).astype(np.int64)]
@@ -122,6 +125,11 @@ def build_ties(world: World) -> Ties:
     owner, other, kind = owner[first], other[first], kind[first]
 
     rate = BASE_RATE[kind] * rng.lognormal(0.0, 0.9, len(owner))
+    ties_of = np.bincount(owner, minlength=L)
+    rate *= (np.maximum(ties_of[owner], 1) / call.ties_median) ** call.rate_vs_ties
+    # Some people are on the phone all day, others hardly ever (both ends of a tie count).
+    activity = rng.lognormal(0.0, call.activity_sigma, len(world.node_msisdn))
+    rate *= np.sqrt(activity[owner] * activity[other])
     # Scale so that an ordinary line's ties make the configured number of calls a day.
     rate *= call.social_calls_per_line_day * max(1, int(social.sum())) / rate.sum()
     p_out = rng.beta(2.0, 2.0, len(owner))

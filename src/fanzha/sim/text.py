@@ -11,13 +11,21 @@ import pyarrow as pa
 _ZERO = ord("0")
 
 
+_LUT3 = np.array([[ord(c) for c in f"{i:03d}"] for i in range(1000)], dtype=np.uint8)
+
+
 def digits(values: np.ndarray, width: int) -> np.ndarray:
-    """(n, width) ASCII digit matrix of non-negative integers, zero-padded on the left."""
+    """(n, width) ASCII digit matrix of non-negative integers, zero-padded on the left (three digits
+    per step through a lookup table: a third of the divisions)."""
     v = np.asarray(values, dtype=np.int64).copy()
     out = np.empty((len(v), width), dtype=np.uint8)
-    for i in range(width - 1, -1, -1):
-        out[:, i] = v % 10 + _ZERO
-        v //= 10
+    end = width
+    while end > 0:
+        take = min(3, end)
+        chunk = _LUT3[v % 1000]
+        out[:, end - take:end] = chunk[:, 3 - take:]
+        v //= 1000
+        end -= take
     return out
 
 

@@ -97,6 +97,7 @@ class Traffic:
         self.ring_members = idx[o]
         self.ring_ptr = np.searchsorted(ln.ring[self.ring_members], np.arange(len(world.rings) + 1))
         self.role_params = self._role_params()
+        self.cum_rate = np.r_[0.0, np.cumsum(ties.rate, dtype=np.float64)]
         self.near_fix = {}
 
     def _role_params(self) -> dict[int, Role]:
@@ -116,35 +117,38 @@ class Traffic:
 
     # ----------------------------------------------------------------- events
     def social(self, rng, day: int, a: int, b: int) -> tuple[Events, Events]:
+        """Calls and SMS on the ties owned by lines [a, b). A Poisson count per tie is the same as one
+        Poisson total for the chunk spread over the ties in proportion to their rates, which is much
+        cheaper than a draw per tie (ties outnumber a day's calls)."""
         cfg = self.w.cfg.calling
-        t0, t1 = self.ties.ptr[a], self.ties.ptr[b]
-        owner = self.ties.owner[t0:t1]
-        other = self.ties.other[t0:t1]
-        rate = self.ties.rate[t0:t1] * (cfg.weekend_factor if self._weekend(day) else 1.0)
-        p_out = self.ties.p_out[t0:t1]
-        kind = self.ties.kind[t0:t1]
-        n_ab = rng.poisson(rate * p_out)
-        n_ba = rng.poisson(rate * (1 - p_out))
-        ia, ib = np.repeat(np.arange(len(owner)), n_ab), np.repeat(np.arange(len(owner)), n_ba)
-        tie = np.concatenate([ia, ib])
-        caller = np.concatenate([owner[ia], other[ib]])
-        callee = np.concatenate([other[ia], owner[ib]])
-        n = len(tie)
+        ties = self.ties
+        t0, t1 = ties.ptr[a], ties.ptr[b]
+        lo, hi = self.cum_rate[t0], self.cum_rate[t1]
+        factor = cfg.weekend_factor if self._weekend(day) else 1.0
         prof = "weekend" if self._weekend(day) else "weekday"
-        t = self.prof.times(rng, prof, n)
-        med = np.where(kind[tie] == HOUSEHOLD, cfg.household_duration_median_s, cfg.duration_median_s)
-        dur = np.minimum(rng.lognormal(np.log(med), cfg.duration_sigma), cfg.max_duration_s).astype(np.int32) + 1
-        dur[rng.random(n) >= cfg.answered] = 0
-        calls = Events(caller, callee, t, dur, np.full(n, SOURCE_SOCIAL, np.int8), np.full(n, -1))
-        # Person-to-person SMS on the same ties.
-        s_ab = rng.poisson(rate * p_out * cfg.sms_per_call)
-        s_ba = rng.poisson(rate * (1 - p_out) * cfg.sms_per_call)
-        ia, ib = np.repeat(np.arange(len(owner)), s_ab), np.repeat(np.arange(len(owner)), s_ba)
-        ns = len(ia) + len(ib)
-        sms = Events(np.concatenate([owner[ia], other[ib]]), np.concatenate([other[ia], owner[ib]]),
-                     self.prof.times(rng, prof, ns), np.full(ns, -1, np.int32),
-                     np.full(ns, SOURCE_SOCIAL, np.int8), np.full(ns, -1))
-        return self._drop_inactive(calls, day), self._drop_inactive(sms, day)
+        out = []
+        for per_call in (1.0, cfg.sms_per_call):
+            n = rng.poisson((hi - lo) * factor * per_call)
+            # Sorted uniforms (normalised exponential gaps) make the search walk the table forwards.
+            gaps = np.cumsum(rng.exponential(1.0, n + 1))
+            u = lo + gaps[:n] / gaps[n] * (hi - lo)
+            tie = np.searchsorted(self.cum_rate, u, side="right") - 1
+            tie = np.clip(tie, t0, max(t0, t1 - 1))
+            forward = rng.random(n) < ties.p_out[tie]
+            owner, other = ties.owner[tie], ties.other[tie]
+            caller = np.where(forward, owner, other)
+            callee = np.where(forward, other, owner)
+            t = self.prof.times(rng, prof, n)
+            if per_call == 1.0:
+                med = np.where(ties.kind[tie] == HOUSEHOLD, cfg.household_duration_median_s, cfg.duration_median_s)
+                dur = np.minimum(rng.lognormal(np.log(med), cfg.duration_sigma),
+                                 cfg.max_duration_s).astype(np.int32) + 1
+                dur[rng.random(n) >= cfg.answered] = 0
+            else:
+                dur = np.full(n, -1, np.int32)
+            ev = Events(caller, callee, t, dur, np.full(n, SOURCE_SOCIAL, np.int8), np.full(n, -1))
+            out.append(self._drop_inactive(ev, day))
+        return out[0], out[1]
 
     def background(self, rng, day: int, a: int, b: int) -> tuple[Events, Events]:
         """Calls from service numbers (banks, couriers' hotlines) and A2P SMS to ordinary lines."""
@@ -169,7 +173,13 @@ class Traffic:
         ns = len(rec)
         sms = Events(rng.integers(self.w.a2p.start, self.w.a2p.stop, ns), rec, self.prof.times(rng, "day", ns),
                      np.full(ns, -1, np.int32), np.full(ns, SOURCE_SERVICE, np.int8), np.full(ns, -1))
-        return self._drop_inactive(calls, day), self._drop_inactive(sms, day)
+        # Ordinary IoT modules (meters, trackers, POS) only report to their platform by SMS, round the clock.
+        iot = a + np.flatnonzero(self.line_active[a:b] & (ln.type[a:b] == IOT) & (ln.role[a:b] == R["normal"]))
+        sender = np.repeat(iot, rng.poisson(cfg.iot_sms_per_line_day, len(iot)))
+        ni = len(sender)
+        reports = Events(sender, rng.integers(self.w.a2p.start, self.w.a2p.stop, ni), rng.integers(0, DAY, ni),
+                         np.full(ni, -1, np.int32), np.full(ni, SOURCE_SERVICE, np.int8), np.full(ni, -1))
+        return self._drop_inactive(calls, day), self._drop_inactive(Events.concat([sms, reports]), day)
 
     def roles(self, rng, day: int, a: int, b: int) -> tuple[Events, Events]:
         ln = self.w.lines
@@ -263,18 +273,21 @@ class Traffic:
 
     # ----------------------------------------------------------------- legs
     def legs(self, ev: Events, day: int) -> Legs:
-        own_a = ev.a < self.L
-        own_b = ev.b < self.L
-        ia, ib = np.flatnonzero(own_a), np.flatnonzero(own_b)
-        msisdn = np.concatenate([ev.a[ia], ev.b[ib]])
-        peer = np.concatenate([ev.b[ia], ev.a[ib]])
-        direction = np.concatenate([np.zeros(len(ia), np.int8), np.ones(len(ib), np.int8)])
-        t = np.concatenate([ev.t[ia], ev.t[ib]])
-        dur = np.concatenate([ev.dur[ia], ev.dur[ib]])
-        o = np.argsort(t, kind="stable")
-        msisdn, peer, direction, t, dur = msisdn[o], peer[o], direction[o], t[o], dur[o]
+        # Events in time order (two stable radix passes on 16-bit keys: exact and fast), then each
+        # event's legs in place: the caller's `out` row, then the callee's `in` row.
+        o = np.argsort((ev.t & 1).astype(np.uint8), kind="stable")
+        o = o[np.argsort((ev.t[o] >> 1).astype(np.uint16), kind="stable")]
+        a, b, t, dur = ev.a[o], ev.b[o], ev.t[o], ev.dur[o]
+        own_a, own_b = a < self.L, b < self.L
+        both = np.empty(2 * len(a), bool)
+        both[0::2], both[1::2] = own_a, own_b
+        pos = np.flatnonzero(both)
+        e, is_in = pos >> 1, (pos & 1).astype(np.int8)
+        msisdn = np.where(is_in == 1, b[e], a[e])
+        peer = np.where(is_in == 1, a[e], b[e])
+        t, dur = t[e], dur[e]
         cell, dev = self.locate(msisdn, day, t)
-        return Legs(msisdn, peer, direction, t, dur, cell, dev)
+        return Legs(msisdn, peer, is_in, t, dur, cell, dev)
 
     def locate(self, line: np.ndarray, day: int, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Serving cell and handset of each own line at second T of DAY."""
@@ -293,6 +306,8 @@ class Traffic:
         cell = np.where(wander, np.where(u < geo.wander_share / 2, persons.place1[p], persons.place2[p]), cell)
         trip = hash_uniform(w.seed + 1, p, day) < geo.trip_per_day
         cell = np.where(trip & (hour >= 7), persons.trip_cell[p], cell)
+        # IoT modules do not move.
+        cell = np.where(ln.type[line] == IOT, home, cell)
         role = ln.role[line]
         # Couriers ride around the town all working day.
         cour = (role == R["courier"]) & at_work

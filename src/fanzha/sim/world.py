@@ -145,7 +145,7 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
     def onset() -> int:
         return int(rng.uniform(*fr.window_onset) * span)
 
-    def new_persons(n: int, **kw) -> np.ndarray:
+    def new_persons(n: int, **kw) -> tuple[np.ndarray, Persons]:
         nonlocal n_persons
         p = make_persons(rng=rng, n=n, cfg=cfg, cells=cells, start=start, **kw)
         person_parts.append(p)
@@ -153,14 +153,31 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
         n_persons += n
         return idx, p
 
-    def add_personal_lines(owners: np.ndarray, p: Persons, ring: int, scenario: str, start_t: int,
+    class Pool:
+        """Scenario persons drawn in one batch (cheap), handed out ring by ring."""
+
+        def __init__(self, n: int, **kw):
+            self.idx, self.p = new_persons(max(1, n), **kw)
+            self.next = 0
+
+        def take(self, n: int) -> np.ndarray:
+            out = self.idx[self.next:self.next + n]
+            self.next += n
+            if len(out) < n:
+                raise RuntimeError("scenario person pool exhausted")
+            return out
+
+        def county(self, people: np.ndarray) -> np.ndarray:
+            return self.p.county[people - self.idx[0]]
+
+    def add_personal_lines(owners: np.ndarray, pool: Pool, ring: int, scenario: str, start_t: int,
                            share: float = fr.mule_share):
         """The owners' own phones: lines under the same ID as fraud lines (mules)."""
         has = rng.random(len(owners)) < share
         k = int(has.sum())
         if not k:
             return
-        shop, clerk = pick_shop(p.county[has])
+        shop, clerk = pick_shop(pool.county(owners[has]))
         col.add(k, person=owners[has], type=MOBILE, primary=True, role=R["mule"], label=L_["mule"],
                 scenario=scenario, ring=ring, act_from=start_t, act_to=NEVER,
                 open_t=shop_hours(-rng.uniform(60, 3000, k)), shop=shop, clerk=clerk, status=0, fix_cell=-1,
@@ -168,10 +185,11 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
 
     # --- Fraud callers: rings of 1–3 IDs with 1–3 fraud lines each, on a few shared handsets.
     target = int(round(fr.fraud_caller * lines))
+    pool = Pool(target + 3, age_range=(19, 45), foreign_id_share=0.4)
     made = 0
     while made < target:
         ring = len(rings)
-        owners, p = new_persons(int(rng.integers(1, 4)), age_range=(19, 45), foreign_id_share=0.4)
+        owners = pool.take(int(rng.integers(1, 4)))
         per = rng.integers(1, 4, len(owners))
         n = int(min(per.sum(), target - made))
         owner_of = np.repeat(owners, per)[:n]
@@ -179,8 +197,7 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
         elderly = rng.random() < fr.elderly_care_share
         phones = devices.new("handset", max(1, n // 2 + 1))
         cell = local_cells[rng.integers(0, len(local_cells))]
-        county = p.county[owner_of - owners[0]]
-        shop, clerk = pick_shop(county)
+        shop, clerk = pick_shop(pool.county(owner_of))
         opened = shop_hours(start_t / DAY - rng.uniform(1, 90, n))
         col.add(n, person=owner_of, type=MOBILE, primary=False, role=R["elderly_care" if elderly else "fraud_caller"],
                 label=L_["fraud_caller"], scenario="elderly_care" if elderly else "fraud_caller", ring=ring,
@@ -188,19 +205,20 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
                 open_t=opened, shop=shop, clerk=clerk, status=0, fix_cell=cell,
                 dev1=phones[rng.integers(0, len(phones), n)], dev2=phones[rng.integers(0, len(phones), n)],
                 dev_change=start_t + rng.integers(DAY // 2, max(DAY, span), n))
-        add_personal_lines(owners, p, ring, "elderly_care" if elderly else "fraud_caller", start_t)
+        add_personal_lines(owners, pool, ring, "elderly_care" if elderly else "fraud_caller", start_t)
         rings.append({"kind": "elderly_care" if elderly else "fraud_caller", "cell": int(cell), "onset": start_t})
         made += n
 
     # --- SIM banks: tens of SIMs (bought from card sellers) in one gateway box in one flat.
     target = int(round(fr.simbox * lines))
+    pool = Pool(target + 1, age_range=(18, 32), foreign_id_share=0.3)
     made = 0
     while made < target:
         ring = len(rings)
         size = int(min(int_range(rng, fr.simbox_size), target - made))
         per = rng.integers(1, 5, size)
         n_owners = int(np.searchsorted(np.cumsum(per), size) + 1)
-        owners, p = new_persons(n_owners, age_range=(18, 32), foreign_id_share=0.3)
+        owners = pool.take(n_owners)
         owner_of = np.repeat(owners, per[:n_owners])[:size]
         gateways = devices.new("gateway", int(int_range(rng, fr.simbox_gateways)))
         cell = local_cells[rng.integers(0, len(local_cells))]
@@ -208,24 +226,25 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
         # Rotation: each SIM works a stretch of days, then rests; the bank keeps a share busy.
         stretch = np.maximum(DAY, rng.uniform(0.6, 1.4, size) * fr.simbox_active_share * max(span - start_t, DAY))
         act_from = start_t + (rng.random(size) * np.maximum(span - start_t - stretch, 0)).astype(np.int64)
-        county = p.county[owner_of - owners[0]]
-        shop, clerk = pick_shop(county)
+        shop, clerk = pick_shop(pool.county(owner_of))
         opened = shop_hours(start_t / DAY - rng.uniform(3, 60, size))
         col.add(size, person=owner_of, type=MOBILE, primary=False, role=R["simbox"], label=L_["simbox"],
                 scenario="simbox", ring=ring, act_from=np.maximum(act_from, opened + 3600),
                 act_to=act_from + stretch.astype(np.int64), open_t=opened, shop=shop, clerk=clerk, status=0,
                 fix_cell=cell, dev1=gateways[np.arange(size) % len(gateways)], dev2=-1, dev_change=NEVER)
         # Card sellers' own phones are less often tied to the ring than a gang member's.
-        add_personal_lines(owners, p, ring, "simbox", start_t, share=fr.mule_share * 0.5)
+        add_personal_lines(owners, pool, ring, "simbox", start_t, share=fr.mule_share * 0.5)
         rings.append({"kind": "simbox", "cell": int(cell), "onset": start_t})
         made += size
 
     # --- Bulk openings: a few IDs open many fixed/IoT lines in one visit; the lines wake up for fraud later.
     target = int(round(fr.bulk_opening * lines))
+    pool = Pool(target // 2 + fr.bulk_ids[1] + 1, age_range=(18, 28),
+                foreign_id_share=0.5)
     made = 0
     while made < target:
         ring = len(rings)
-        owners, p = new_persons(int(int_range(rng, fr.bulk_ids)), age_range=(18, 28), foreign_id_share=0.5)
+        owners = pool.take(int(int_range(rng, fr.bulk_ids)))
         per = int_range(rng, fr.bulk_lines_per_id, len(owners))
         n = int(min(per.sum(), target - made))
         owner_of = np.repeat(owners, per)[:n]
@@ -240,7 +259,7 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
                 scenario="bulk_opening", ring=ring, act_from=start_t + rng.integers(0, DAY, n), act_to=NEVER,
                 open_t=visit + np.cumsum(rng.integers(60, 400, n)), shop=shop, clerk=clerk, status=0,
                 fix_cell=cell, dev1=np.where(typ == IOT, devices.new("module", n), -1), dev2=-1, dev_change=NEVER)
-        add_personal_lines(owners, p, ring, "bulk_opening", start_t)
+        add_personal_lines(owners, pool, ring, "bulk_opening", start_t)
         rings.append({"kind": "bulk_opening", "cell": int(cell), "onset": start_t, "shop": shop})
         made += n
 
@@ -312,7 +331,7 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
 
     n_ext = int(round(cfg.network.external_ratio * L))
     ext = mobile_numbers(rng, cfg.network.other_mobile_prefixes, n_ext, salt=seed + 1)
-    foreign = foreign_numbers(rng, max(20, L // 200))
+    foreign = foreign_numbers(rng, min(5000, max(20, L // 200)))
     node_msisdn = np.concatenate([ln.msisdn, ext, np.array(SERVICE_NUMBERS), foreign, np.array(A2P_SENDERS)])
     e0 = L
     s0 = e0 + n_ext

@@ -90,6 +90,7 @@ def detect_on(ctx: DetectionContext, *, detectors: list[str] | None = None, prog
 def run_detect(
     *, cdr: Path, out: Path, subscribers: Path | None = None, cells: Path | None = None, sms: Path | None = None,
     model_dir: Path | None = None, detectors: list[str] | None = None, keep_work: bool = False, progress=None,
+    step_s: int | None = None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     out = Path(out)
@@ -98,7 +99,8 @@ def run_detect(
     shutil.rmtree(work, ignore_errors=True)
     models, model_origin = load_models(model_dir)
     t = time.perf_counter()
-    ctx, ingest_summary = open_context(workdir=work, cdr=cdr, sms=sms, subscribers=subscribers, cells=cells, models=models)
+    ctx, ingest_summary = open_context(workdir=work, cdr=cdr, sms=sms, subscribers=subscribers, cells=cells, models=models,
+                                       options={"step_s": step_s} if step_s else None)
     ingest_s = time.perf_counter() - t
     alerts, scores, timing = detect_on(ctx, detectors=detectors, progress=progress)
     n_alerts = write_alerts(alerts, out / "alerts.csv")

@@ -62,6 +62,7 @@ def detect(
     sms: Path = typer.Option(None, "--sms", exists=True, help="SMS file or folder (optional)"),
     model: Path = typer.Option(None, "--model", help="MODELDIR from `fanzha train` (default: shipped model or rules)"),
     detectors: str = typer.Option(None, help="comma-separated subset, e.g. simbox,cell_anomaly (default: all)"),
+    step_hours: int = typer.Option(24, help="hours between fraud_caller checkpoints (smaller: earlier alerts, slower)"),
 ) -> None:
     """检测 Run the detectors on call records; write alerts, per-line scores and a run summary."""
     from rich.progress import Progress
@@ -72,7 +73,7 @@ def detect(
     with Progress(transient=True) as bar:
         task = bar.add_task("检测 detecting", total=len(names) if names else 4)
         summary = run_detect(cdr=cdr, sms=sms, subscribers=subscribers, cells=cells, model_dir=model, out=out,
-                             detectors=names, progress=lambda name: bar.advance(task))
+                             detectors=names, step_s=step_hours * 3600, progress=lambda name: bar.advance(task))
     console = Console()
     console.print(f"{summary['alerts']} alerts {summary['alerts_by_detector']}, "
                   f"{summary['subscribers_scored']} lines scored, {summary['rows_quarantined']} rows quarantined, "

@@ -1,6 +1,7 @@
 """fraud_caller: lines making bulk outbound calls to strangers (诈骗电话).
 
-Scored at checkpoints (default every 6 h) on the last 24 h of behaviour, as a live monitor would:
+Scored at checkpoints (default: each local midnight and the end of the data) on the last 24 h of
+behaviour, as a live monitor would; the rule of thumb is checked every clock hour:
 
 * transparent rules — the operators' rule of thumb (> 100 outgoing calls in one clock hour, mostly
   ≤ 10 s) and a points score over signs of bulk calling to strangers (volume, outbound share,
@@ -22,7 +23,7 @@ from fanzha.analytics.detectors.context import HOUR, DetectionContext, epoch_to_
 from fanzha.analytics.detectors.explain import feature_reason
 from fanzha.analytics.detectors.lines import hourly_out, last_record, line_frame
 
-STEP_S = 6 * HOUR
+STEP_S = 24 * HOUR  # one checkpoint per local day (+ the end of the data); `--step-hours` for finer
 ALERT_AT = 0.5
 # (feature, test, weight, zh, en) — the points score used without a model.
 SIGNS = (

@@ -9,6 +9,9 @@ import pandas as pd
 from fanzha.analytics.detectors.context import DAY, DetectionContext
 
 WINDOW = "24h"
+# Mobility is left to resold_card's own pass: it was the slowest family (a 30-minute sampling
+# pass per checkpoint) and adds little to bulk-calling detection.
+FAMILIES = ("calling", "device")
 STRING_FEATURES = ("main_tac", "home_region", "id_region")
 
 
@@ -35,7 +38,7 @@ def line_frame(ctx: DetectionContext, as_of: int, window: str = WINDOW) -> pd.Da
     from fanzha.analytics.features import compute_line_features
 
     def compute():
-        lf = compute_line_features(ctx.engine, as_of=int(as_of), windows=(window,)).set_index("msisdn")
+        lf = compute_line_features(ctx.engine, as_of=int(as_of), windows=(window,), families=FAMILIES).set_index("msisdn")
         lf = lf.drop(columns=[f"{c}_{window}" for c in STRING_FEATURES if f"{c}_{window}" in lf])
         lf = lf.apply(pd.to_numeric, errors="coerce").astype(float)
         return lf.join(static_features(ctx, as_of), how="left")

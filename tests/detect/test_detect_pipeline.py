@@ -17,7 +17,7 @@ def prov(tmp_path_factory):
     from fanzha.sim import simulate
 
     out = tmp_path_factory.mktemp("prov")
-    simulate(lines=600, days=3, seed=5, out=out, dirty_rate=0.002)
+    simulate(lines=300, days=2, seed=5, out=out, dirty_rate=0.003)
     return out
 
 
@@ -26,6 +26,7 @@ def _inputs(prov):
             "--cdr", str(prov / "cdr"), "--sms", str(prov / "sms")]
 
 
+@pytest.mark.slow
 def test_train_then_detect_then_evaluate(prov, tmp_path):
     runner = CliRunner()
     model = tmp_path / "model"

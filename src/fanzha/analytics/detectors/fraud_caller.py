@@ -35,6 +35,7 @@ SIGNS = (
     ("lines_per_id", lambda v: v >= 4, 0.5, "同证件≥4个号码", "≥ 4 lines under the owner's ID"),
 )
 VOLUME = "calls_out_24h"
+MIN_MODEL_CALLS = 10
 
 
 def rule_scores(frame: pd.DataFrame) -> pd.Series:
@@ -92,6 +93,9 @@ class FraudCallerDetector:
                     continue
                 if model is not None:
                     score = calibrate(model.predict(frame), model.threshold)
+                    # Bulk calling needs bulk: a line with few outgoing calls that day stays below the alert level.
+                    few = frame[VOLUME].fillna(0).to_numpy() < MIN_MODEL_CALLS
+                    score = np.where(few, np.minimum(score, ALERT_AT - 0.05), score)
                 else:
                     score = rule_scores(frame).to_numpy()
                 parts.append(pd.DataFrame({"msisdn": frame.index, "as_of": as_of, "score": score}))

@@ -18,6 +18,7 @@ import pandas as pd
 from fanzha.analytics.detectors.base import SCORED_DETECTORS, Alert, registered
 from fanzha.analytics.detectors.context import DetectionContext, open_context
 from fanzha.analytics.detectors.output import write_alerts, write_scores, write_summary
+from fanzha.analytics.evaluate import read_labels
 from fanzha.analytics.models import TrainedModel
 
 SHIPPED = Path(__file__).with_name("shipped_models")
@@ -124,12 +125,6 @@ def run_detect(
     return summary
 
 
-def read_labels_for_training(path: Path) -> pd.DataFrame:
-    from fanzha.analytics.evaluate import read_labels
-
-    return read_labels(path)
-
-
 def run_train(
     *, cdr: Path, labels: Path, out: Path, subscribers: Path | None = None, cells: Path | None = None,
     sms: Path | None = None, seed: int = 0, progress=None,
@@ -143,7 +138,7 @@ def run_train(
     work = out / "_work"
     shutil.rmtree(work, ignore_errors=True)
     ctx, ingest_summary = open_context(workdir=work, cdr=cdr, sms=sms, subscribers=subscribers, cells=cells)
-    lab = read_labels_for_training(labels)
+    lab = read_labels(labels)
     read, _, total_q = _rows(ingest_summary)
     model = fraud_caller.train(ctx, lab, seed=seed, data_summary={
         "rows_read": read, "rows_quarantined": total_q, "labels": lab["label"].value_counts().to_dict(),

@@ -42,11 +42,11 @@ def rule_scores(frame: pd.DataFrame) -> pd.Series:
     """Points score 0..1; without the volume sign a line stays below the alert level."""
     if len(frame) == 0:
         return pd.Series(dtype=float)
-    total = sum(w for *_, w, _, _ in ((s[0], s[1], s[2], s[3], s[4]) for s in SIGNS))
+    total = sum(sign[2] for sign in SIGNS)
     points = pd.Series(0.0, index=frame.index)
     for feat, test, w, _, _ in SIGNS:
         if feat in frame:
-            points += test(frame[feat].fillna(np.nan)).fillna(False).astype(float) * w
+            points += test(frame[feat]).fillna(False).astype(float) * w
     score = points / total
     volume = frame[VOLUME].fillna(0) >= 40 if VOLUME in frame else pd.Series(False, index=frame.index)
     return score.where(volume, np.minimum(score, ALERT_AT - 0.05)).clip(0, 1)

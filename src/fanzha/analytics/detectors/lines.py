@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from fanzha.analytics.detectors.context import DAY, DetectionContext
 
@@ -62,7 +63,7 @@ def last_record(ctx: DetectionContext, points: pd.DataFrame) -> pd.Series:
     """For (msisdn, as_of) rows: time of the latest call or SMS of the line at or before as_of."""
     if len(points) == 0:
         return pd.Series(dtype=float)
-    ctx.engine.register_arrow("_alert_points", __import__("pyarrow").Table.from_pandas(
+    ctx.engine.register_arrow("_alert_points", pa.Table.from_pandas(
         points[["msisdn", "as_of"]].astype({"msisdn": str, "as_of": np.int64}), preserve_index=False))
     got = ctx.engine.df("""
         SELECT p.msisdn, p.as_of, MAX(e.ts) AS last_ts FROM _alert_points p

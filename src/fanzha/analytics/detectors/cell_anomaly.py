@@ -4,8 +4,9 @@ For every (cell, clock hour) the outgoing calls are compared with the same local
 cell's previous days (median and MAD — robust to one odd day); a cell with no earlier day is
 compared with all cells at that hour. A GOIP box switched on in a flat shows up as a jump here.
 The alert names the lines driving the excess: those whose outgoing calls in the flagged hours
-make up most of it. Only cells whose excess comes from lines that stay there (most of their calls
-from this cell) alert; callers passing through are left to the line-level detectors.
+make up most of it. Only cells whose excess comes from several lines (≥ ``min_drivers``) that stay
+there (most of their calls from this cell) alert; callers passing through and single busy lines
+are left to the line-level detectors.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class CellRules:
     max_lines: int = 50
     driver_share: float = 0.8  # the driving lines explain this share of the excess
     min_static_share: float = 0.6  # of the drivers' calls made from this very cell (over the run)
+    min_drivers: int = 4  # a jump made by one or two busy lines is a caller, not a cell anomaly
 
 
 def hourly_calls(ctx: DetectionContext) -> pd.DataFrame:
@@ -140,7 +142,7 @@ class CellAnomalyDetector:
             stay = np.array([staying.get((cell, m), 0.0) for m in lines])
             static_share = float((weights.to_numpy() * stay).sum() / max(weights.sum(), 1))
             score = z_score(float(top["z"]), r.min_z)
-            if static_share < r.min_static_share:
+            if static_share < r.min_static_share or len(lines) < r.min_drivers:
                 continue
             base = "自身历史同时段" if top["own_history"] else "同时段全部小区"
             base_en = "its own same hour on earlier days" if top["own_history"] else "all cells at that hour"

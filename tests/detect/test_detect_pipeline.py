@@ -59,11 +59,12 @@ def test_train_then_detect_then_evaluate(prov, tmp_path):
     assert "simbox" in ev or "fraud_caller" in ev
 
 
-def test_detect_without_model_uses_rules(prov, tmp_path):
+def test_detect_without_model_uses_shipped_model(prov, tmp_path):
     out = tmp_path / "run"
     res = CliRunner().invoke(app, ["detect", *_inputs(prov), "--out", str(out), "--detectors", "fraud_caller,resold_card"])
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "summary.json").read_text())
+    assert summary["models"].startswith("shipped")
     assert set(summary["seconds_by_detector"]) == {"fraud_caller", "resold_card"}
     alerts = pd.read_csv(out / "alerts.csv", dtype=str)
     assert set(alerts["detector"]) <= {"fraud_caller", "resold_card"}

@@ -48,8 +48,9 @@ def test_train_save_load_explain(tmp_path):
 def test_pick_threshold_precision_target():
     y = np.array([0, 0, 0, 1, 0, 1, 1, 1])
     p = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
-    assert pick_threshold(y, p, min_precision=1.0) == 0.6
-    assert pick_threshold(y, p) in (0.4, 0.6)
+    t = pick_threshold(y, p, min_precision=1.0)
+    assert 0.5 < t <= 0.6  # alerts exactly the positives above the last negative, with a margin
+    assert 0.3 < pick_threshold(y, p) <= 0.4  # best F1 alerts 0.4 and up
     assert pick_threshold(np.zeros(3), np.zeros(3)) == 0.5
 
 

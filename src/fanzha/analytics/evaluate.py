@@ -12,8 +12,8 @@ Which labels count for which detector (documented in the README, printed with th
 An alert on a line that carries *another* fraud label (e.g. `fraud_caller` flagging a `mule`
 line) is a fraud-linked line, not a false alarm: it is left out of precision and reported as
 `other_fraud`; `strict_precision` counts it as wrong. Lines absent from the labels are normal.
-Delay = first alert time − `since`; the first alert time is `evidence.first_alert_time` when the
-detector records it (the moment the evidence first crossed its alert threshold, as a live run
+Delay = first alert time − `since`; the first alert time is `evidence.line_first_alert_time[line]`
+or `evidence.first_alert_time` when the detector records it (the moment the evidence first crossed its alert threshold, as a live run
 would have alerted), else `event_time`.
 """
 
@@ -78,9 +78,11 @@ def _alert_lines(row) -> list[str]:
     return [str(x) for x in lines]
 
 
-def _first_time(row) -> pd.Timestamp:
+def _first_time(row, line: str | None = None) -> pd.Timestamp:
     ev = row.evidence if isinstance(row.evidence, Mapping) else {}
-    first = ev.get("first_alert_time")
+    per_line = ev.get("line_first_alert_time") or {}
+    first = per_line.get(line) if line is not None else None
+    first = first or ev.get("first_alert_time")
     if first:
         return _times(pd.Series([first])).iloc[0]
     return row.event_time
@@ -101,8 +103,8 @@ def _median_hours(deltas: list[pd.Timedelta]) -> float | None:
 def evaluate_lines(alerts: pd.DataFrame, labels: pd.DataFrame, targets: set[str]) -> dict[str, Any]:
     first: dict[str, pd.Timestamp] = {}
     for row in alerts.itertuples(index=False):
-        t = _first_time(row)
         for line in _alert_lines(row):
+            t = _first_time(row, line)
             cur = first.get(line)
             if cur is None or (not pd.isna(t) and (pd.isna(cur) or t < cur)):
                 first[line] = t

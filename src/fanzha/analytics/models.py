@@ -118,28 +118,35 @@ def threads_for(rows: int) -> int:
 def pick_threshold(y: np.ndarray, p: np.ndarray, *, min_precision: float | None = None) -> float:
     """The score threshold to alert at, chosen on held-out data.
 
-    Without ``min_precision``: the threshold with the best F1. With it: the lowest threshold whose
-    precision reaches it (most recall at that precision), else the best-F1 threshold.
+    Without ``min_precision``: the best F1. With it: the most recall among thresholds whose
+    precision reaches it (else the best F1). Thresholds that do equally well on the held-out data
+    form a range; the middle of it is returned, leaving a margin on both sides for new data.
     """
     y = np.asarray(y).astype(int)
     p = np.asarray(p, dtype=float)
     if len(y) == 0 or y.min() == y.max():
         return 0.5
-    candidates = np.unique(np.round(p, 4))
-    best_t, best_f, ok = 0.5, -1.0, []
-    for t in candidates:
+    cands = np.unique(np.round(p, 6))
+    stats = []
+    for t in cands:
         pred = p >= t
         tp = int((pred & (y == 1)).sum())
         prec = tp / max(int(pred.sum()), 1)
         rec = tp / max(int(y.sum()), 1)
         f = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        if f > best_f:
-            best_t, best_f = float(t), f
-        if min_precision is not None and prec >= min_precision and tp > 0:
-            ok.append(float(t))
+        stats.append((float(t), prec, rec, f, tp))
+    ok = [s for s in stats if min_precision is not None and s[1] >= min_precision and s[4] > 0]
     if ok:
-        return min(ok)
-    return best_t
+        best_rec = max(s[2] for s in ok)
+        tied = [s for s in ok if s[2] == best_rec and s[1] >= min_precision]
+    else:
+        best_f = max(s[3] for s in stats)
+        tied = [s for s in stats if s[3] == best_f]
+    lo, hi = min(s[0] for s in tied), max(s[0] for s in tied)
+    # The range's lower end is an observed score; the next lower score is where alerts would change.
+    below = cands[cands < lo]
+    lower_edge = float(below.max()) if len(below) else lo
+    return float((lower_edge + hi) / 2) if hi > lower_edge else float(lo)
 
 
 def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:

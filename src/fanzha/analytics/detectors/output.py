@@ -6,6 +6,7 @@ Columns and meaning are fixed by ../shared/spec/data-contract.md; outside script
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple | set):
         return [_jsonable(v) for v in value]
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, Decimal):
+        value = float(value)
     if isinstance(value, float) and not np.isfinite(value):
         return None
     if isinstance(value, pd.Timestamp):

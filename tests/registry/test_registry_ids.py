@@ -72,7 +72,7 @@ def test_future_birth_date_rejected():
         parse_id(body + check_char(body))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(division=st.sampled_from(DIVISIONS), born=births, seq=st.integers(0, 999))
 def test_any_make_id_output_parses_back(division, born, seq):
     number = make_id(division, born, seq)
@@ -81,7 +81,7 @@ def test_any_make_id_output_parses_back(division, born, seq):
     assert rid.sex == ("M" if seq % 2 else "F")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(division=st.sampled_from(DIVISIONS), born=births, seq=st.integers(0, 999),
        pos=st.integers(0, 17), delta=st.integers(1, 9))
 def test_any_single_digit_change_is_caught(division, born, seq, pos, delta):
@@ -94,7 +94,7 @@ def test_any_single_digit_change_is_caught(division, born, seq, pos, delta):
     assert not is_valid_id(changed)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.one_of(
     st.text(alphabet="0123456789Xx ", min_size=16, max_size=19),
     st.builds(make_id, st.sampled_from(DIVISIONS), births, st.integers(0, 999)),

@@ -201,11 +201,13 @@ def test_bulk_mode_restores_indexes(db_url, engine, tmp_path, monkeypatch):
     monkeypatch.setattr(load_mod, "BULK_MODE_MIN_ROWS", 0)
     before = {(t, i["name"]) for t in ("lines", "persons") for i in inspect(engine).get_indexes(t)}
     fks_before = {fk["name"] for fk in inspect(engine).get_foreign_keys("lines")}
+    uniques_before = inspect(engine).get_unique_constraints("persons")
     result = load_subscribers(write_csv(tmp_path / "s.csv", make_rows(30)), url=db_url, progress=False)
     assert result.inserted == 30
     insp = inspect(engine)
     assert {(t, i["name"]) for t in ("lines", "persons") for i in insp.get_indexes(t)} == before
     assert {fk["name"] for fk in insp.get_foreign_keys("lines")} == fks_before
+    assert insp.get_unique_constraints("persons") == uniques_before
     assert len(before) >= 5
 
 

@@ -66,7 +66,7 @@ def test_precise_messages(raw, message):
     assert str(err.value) == message
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(block=st.sampled_from(MOBILE_BLOCKS), rest=st.integers(0, 10**8 - 1))
 def test_mobile_numbers_round_trip(block, rest):
     number = (block + f"{rest:08d}")[:11].ljust(11, "0")

@@ -7,10 +7,12 @@ inside its transaction, so a failed load leaves nothing behind.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import Table
+from sqlalchemy import Table, UniqueConstraint
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
@@ -78,9 +80,12 @@ class Bulk:
             return 0
         cols = ", ".join(columns)
         if self.pg:
-            with self.raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            # CSV built by the csv module (C) is several times faster than psycopg's write_row;
+            # None is written unquoted-empty, which COPY reads as NULL (loaders never pass "").
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerows(rows)
+            with self.raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
+                copy.write(buf.getvalue())
         else:
             marks = ", ".join("?" * len(columns))
             self.raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
@@ -113,7 +118,7 @@ class Bulk:
 
     # -- bulk mode --------------------------------------------------------------------------------
 
-    def drop_secondary(self, table: Table) -> None:
+    def drop_secondary(self, table: Table, *, unique: bool = False) -> None:
         """Drop TABLE's secondary indexes (and on PostgreSQL its foreign keys) until :meth:`restore`.
 
         Building an index once after millions of inserts is several times faster than keeping it
@@ -122,6 +127,10 @@ class Bulk:
         for idx in sorted(table.indexes, key=lambda i: i.name):
             self.conn.execute(DropIndex(idx))
             self._dropped.append(CreateIndex(idx))
+        if self.pg and unique:  # only safe when nothing will be looked up by these keys meanwhile
+            for uq in sorted((c for c in table.constraints if isinstance(c, UniqueConstraint)), key=lambda c: str(c.name)):
+                self.conn.execute(DropConstraint(uq))
+                self._dropped.append(AddConstraint(uq))
         if self.pg:
             for fk in sorted(table.foreign_key_constraints, key=lambda c: str(c.name)):
                 self.conn.execute(DropConstraint(fk))

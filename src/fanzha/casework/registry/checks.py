@@ -64,6 +64,12 @@ def parse_times(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     arr = pc.if_else(date_only, pc.binary_join_element_wise(arr, "T00:00:00", ""), arr)
     has_offset = pc.fill_null(pc.match_substring_regex(arr, _OFFSET_RE), False)
     arr = pc.if_else(has_offset, arr, pc.binary_join_element_wise(arr, "+08:00", ""))
+    try:  # Arrow's ISO 8601 cast is ~10x faster than pandas, but all-or-nothing
+        parsed = pc.cast(arr, pa.timestamp("us", "UTC"))
+        ok = ~_missing(parsed)
+        return ok, parsed.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     parsed = pd.to_datetime(pd.Series(arr.to_pylist(), dtype=object), format="ISO8601", utc=True, errors="coerce")
     ok = ~parsed.isna().to_numpy()
     return ok, parsed.to_numpy(dtype="datetime64[us]")

@@ -1,4 +1,7 @@
-"""The demo job: synthetic province → registry database → summary. Later stages extend it."""
+"""The demo job: synthetic province → registry database → detection → evaluation → demo accounts.
+
+Later stages (casework inbox, dashboard, web server) extend it.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +12,38 @@ from rich.table import Table
 
 from fanzha.config import Settings
 
+STEPS = 6
+
 
 def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path) -> dict:
+    from fanzha.analytics.detectors.output import read_alerts
+    from fanzha.analytics.evaluate import evaluate, metrics_table, read_labels
+    from fanzha.analytics.pipeline import run_detect
+    from fanzha.casework.auth.flows import setup_demo_accounts
     from fanzha.casework.registry.load import load_cells, load_subscribers
+    from fanzha.cli.user_cmd import print_accounts
     from fanzha.migrate import upgrade
     from fanzha.sim import simulate
 
     console = Console()
+    console.width = max(console.width, 130)  # keep tables whole in narrow terminals and logs
     console.rule("[bold]fanzha 反诈 demo")
-    console.print(f"1/3 生成合成省份 generating a synthetic province: {lines} lines, {days} days, seed {seed} → {out}")
-    sim_summary = simulate(lines=lines, days=days, seed=seed, out=out)
-    console.print(f"2/3 数据库迁移 migrating {settings.db_url}")
+    console.print(f"1/{STEPS} 生成合成省份 synthetic province: {lines} lines, {days} days, seed {seed} → {out}")
+    sim_summary = simulate(lines=lines, days=days, seed=seed, out=out, progress=True)
+    console.print(f"2/{STEPS} 数据库迁移 migrating {settings.db_url}")
     upgrade(settings.db_url)
-    console.print("3/3 装载登记数据 loading subscribers and cells")
+    console.print(f"3/{STEPS} 装载登记数据 loading subscribers and cells")
     cells = load_cells(out / "cells.csv", url=settings.db_url)
     subs = load_subscribers(out / "subscribers.csv", url=settings.db_url, settings=settings)
+    detect_dir = out.parent / "detect"
+    console.print(f"4/{STEPS} 话单检测 detecting fraud callers, SIM banks, cell anomalies, resold cards → {detect_dir}")
+    detect_summary = run_detect(cdr=out / "cdr", sms=out / "sms", subscribers=out / "subscribers.csv",
+                                cells=out / "cells.csv", out=detect_dir)  # fmt: skip
+    console.print(f"5/{STEPS} 对照真值评估 evaluating the alerts against the simulator's ground truth")
+    metrics = evaluate(read_alerts(detect_dir / "alerts.csv"), read_labels(out / "labels.csv"))
+    console.print(f"6/{STEPS} 演示账号 demo accounts (one per role)")
+    accounts = setup_demo_accounts(settings=settings)
+
     table = Table(title="summary 汇总")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -33,5 +53,11 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     for name, res in (("cells", cells), ("subscribers", subs)):
         table.add_row(f"load {name}: loaded", f"{res.loaded:,}")
         table.add_row(f"load {name}: quarantined", f"{res.quarantined:,}")
+    for det, n in sorted(detect_summary["alerts_by_detector"].items()):
+        table.add_row(f"alerts: {det}", f"{n:,}")
+    table.add_row("detect: seconds", f"{detect_summary['seconds']:.0f}")
     console.print(table)
-    return {"sim": sim_summary, "cells": cells, "subscribers": subs}
+    console.print(metrics_table(metrics, title="检测质量 detection quality vs the simulator's ground truth"))
+    print_accounts(accounts)
+    return {"sim": sim_summary, "cells": cells, "subscribers": subs, "detect": detect_summary, "metrics": metrics}
+

@@ -1,0 +1,43 @@
+"""Alert shapes: what the API accepts (``AlertIn``) and what pages and the API show (masked)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from fanzha.casework.types import Text
+
+Source = Literal["detector", "monitor", "report", "police"]
+SubjectType = Literal["msisdn", "imei", "cell", "id_no"]
+Severity = Literal["low", "medium", "high", "critical"]
+
+
+class AlertIn(BaseModel):
+    alert_id: Text | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$",
+                                  description="your id; resending the same id is a no-op")
+    source: Source
+    subject_type: SubjectType
+    subject: Text = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z+\-_.:]+$")
+    detector: Text = Field(min_length=1, max_length=32, description="detector name, or report/police category")
+    score: float = Field(ge=0.0, le=1.0)
+    severity: Severity | None = None
+    reasons: Text = Field(default="", max_length=2000)
+    evidence: dict = Field(default_factory=dict)
+    event_time: datetime | None = None
+
+
+class AlertOut(BaseModel):
+    id: int
+    alert_id: str
+    source: str
+    subject_type: str
+    subject: str  # masked
+    detector: str
+    score: float
+    severity: str
+    hits: int
+    case_id: int | None
+    merged_into: int | None
+    duplicate: bool = False

@@ -1,15 +1,15 @@
 """casework: alerts, cases, measures, appeals
 
-Revision ID: 0003_casework
-Revises: 0002_security
+Revision ID: 0004_casework
+Revises: 0003_registry_name_hash
 Create Date: 2026-11-28 17:13:12.994614
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003_casework'
-down_revision = '0002_security'
+revision = '0004_casework'
+down_revision = '0003_registry_name_hash'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from fanzha.casework.types import Text
 
@@ -26,6 +26,14 @@ class AlertIn(BaseModel):
     reasons: Text = Field(default="", max_length=2000)
     evidence: dict = Field(default_factory=dict)
     event_time: datetime | None = None
+
+    @field_validator("event_time")
+    @classmethod
+    def _plausible(cls, v: datetime | None) -> datetime | None:
+        # Far-off years overflow time-zone arithmetic; an alert's time is recent by nature.
+        if v is not None and not 2000 <= v.year <= 2100:
+            raise ValueError("event_time must be between 2000 and 2100")
+        return v
 
 
 class AlertOut(BaseModel):

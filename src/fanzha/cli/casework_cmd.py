@@ -122,12 +122,15 @@ def line_class(
     note: str = typer.Option(None, help="free note, e.g. the customer contract"),
 ) -> None:
     """Mark a line as enterprise or government (政企): any measure on it then needs 三级稽核 (L3)."""
+    from fanzha.casework.audit.service import chain_key, record
     from fanzha.casework.measures.models import LineClass
     from fanzha.db import get_engine, session_scope
 
     if account_class not in ("enterprise", "government", "personal"):
         raise typer.BadParameter("enterprise, government or personal")
     with session_scope(get_engine()) as db:
+        record(db, key=chain_key(get_settings()), actor=_actor("line-class"), action="line.class", subject_type="line",
+               subject_id=msisdn, detail={"class": account_class})  # fmt: skip
         row = db.get(LineClass, msisdn)
         if account_class == "personal":
             if row is not None:

@@ -100,3 +100,32 @@ def test_import_alerts_csv_idempotent_with_quarantine(engine, settings, owners, 
     with session_scope(engine) as db:
         assert db.execute(select(func.count()).select_from(Alert)).scalar_one() == 2
         assert db.execute(select(func.count()).select_from(MeasureOrder)).scalar_one() == 1
+
+
+def test_imports_what_fanzha_detect_writes_across_runs(engine, settings, owners, actors, tmp_path):
+    """alerts.csv from the detectors' own writer; a later run keeps the alert_id but has a new event_time."""
+    import pandas as pd
+
+    from fanzha.analytics.detectors.base import Alert as Candidate
+    from fanzha.analytics.detectors.base import Reason
+    from fanzha.analytics.detectors.output import write_alerts
+    from fanzha.casework.alerts.importer import import_alerts
+    from fanzha.casework.alerts.models import Alert
+
+    def run(day: int, score: float):
+        path = tmp_path / f"run{day}" / "alerts.csv"
+        path.parent.mkdir()
+        write_alerts([Candidate(subject_type="msisdn", subject=owners[1].msisdns[0], detector="fraud_caller",
+                                score=score, event_time=pd.Timestamp(f"2026-05-0{day}T21:15:02+08:00"),
+                                reasons=[Reason("calls_1h", 152, "1小时内外呼152次", "152 calls in 1 h", 1.0)],
+                                evidence={"calls_1h": 152})], path)  # fmt: skip
+        return import_alerts(engine, path=path, actor=actors["system"], settings=settings)
+
+    first = run(3, 0.7)
+    assert first.imported == 1 and not first.quarantined
+    second = run(4, 0.8)  # next day's run: same alert_id, later event_time, within the 24 h window
+    assert second.imported == 1 and second.merged == 1
+    with session_scope(engine) as db:
+        rows = db.execute(select(Alert).order_by(Alert.id)).scalars().all()
+        assert rows[1].alert_id.startswith(rows[0].alert_id + "@") and rows[1].merged_into_id == rows[0].id
+        assert rows[0].hits == 2 and rows[0].score == 0.8 and "1小时内外呼152次" in rows[0].reasons

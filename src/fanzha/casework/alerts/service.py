@@ -17,7 +17,8 @@ and the police desk::
   device), ``ring``/``ring_id``/``group``/``group_id`` (same ring), ``msisdns``/``members``/``lines`` (lines
   concerned). The line's owner (registry) groups alerts on lines of the same ID. ``traffic`` (a list of
   ``[iso_time, calls]`` or ``{"t":…, "calls":…}``) is drawn on the case page.
-- ``alert_id``: optional; the same id twice is a no-op (``outcome.duplicate``).
+- ``alert_id``: optional; the same id with the same ``event_time`` is a no-op (``outcome.duplicate``); the
+  same id with a new ``event_time`` (a later detector run) is a new sighting, merged as usual.
 Runs in the caller's transaction. A score ≥ ``auto_suspend_score`` issues 停机 orders at once (the case is
 reviewed afterwards); send them after commit with ``measures.dispatch.dispatch_orders``.
 """
@@ -81,6 +82,10 @@ def _values(evidence: dict, keys: tuple[str, ...]) -> list[str]:
 
 def display_subject(alert: Alert) -> str:
     return mask_msisdn(alert.subject) if alert.subject_type == "msisdn" else alert.subject
+
+
+def _by_id(db: Session, alert_id: str) -> Alert | None:
+    return db.execute(select(Alert).where(Alert.alert_id == alert_id)).scalar_one_or_none()
 
 
 def _group(db: Session, *, ctx: WorkContext, alert: Alert, evidence: dict, actor: Principal) -> Case:
@@ -166,8 +171,14 @@ def raise_alert(
     if not subject:
         raise ValueError("subject is empty")
     evidence = evidence if isinstance(evidence, dict) else {}
+    event_time = input_time(event_time)
     alert_id = (alert_id or "").strip() or f"{source}-{uuid.uuid4().hex[:24]}"
-    existing = db.execute(select(Alert).where(Alert.alert_id == alert_id)).scalar_one_or_none()
+    existing = _by_id(db, alert_id)
+    if existing is not None and event_time is not None and aware(existing.event_time) != event_time:
+        # `fanzha detect` keeps one alert_id per (detector, subject) across runs: a later run with a new
+        # event_time is a new sighting, stored under the id plus its time (so re-importing it is a no-op too).
+        alert_id = f"{alert_id}@{event_time:%Y%m%dT%H%M%S}"[:64]
+        existing = _by_id(db, alert_id)
     if existing is not None:
         return AlertOutcome(alert=existing, duplicate=True, case_id=existing.case_id)
 
@@ -176,7 +187,6 @@ def raise_alert(
     else:
         key, shown = subject, subject
     now = utcnow()
-    event_time = input_time(event_time)
     seen = event_time or now
     alert = Alert(
         alert_id=alert_id[:64], source=source, subject_type=subject_type, subject=shown[:64], subject_key=key[:64],

@@ -20,7 +20,8 @@ class AlertIn(BaseModel):
     source: Source
     subject_type: SubjectType
     subject: Text = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z+\-_.:]+$")
-    detector: Text = Field(min_length=1, max_length=32, description="detector name, or report/police category")
+    detector: Text = Field(min_length=1, max_length=32, pattern=r"^[\w\-.:/() ]+$",
+                           description="detector name, or report/police category (letters, digits, - . : / ( ))")
     score: float = Field(ge=0.0, le=1.0)
     severity: Severity | None = None
     reasons: Text = Field(default="", max_length=2000)

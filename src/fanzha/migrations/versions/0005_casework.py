@@ -1,15 +1,15 @@
 """casework: alerts, cases, measures, appeals
 
-Revision ID: 0004_casework
-Revises: 0003_registry_name_hash
+Revision ID: 0005_casework
+Revises: 0004_onboarding
 Create Date: 2026-11-28 17:13:12.994614
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_casework'
-down_revision = '0003_registry_name_hash'
+revision = '0005_casework'
+down_revision = '0004_onboarding'
 branch_labels = None
 depends_on = None
 

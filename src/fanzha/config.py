@@ -64,6 +64,24 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
 
+    # Casework (alerts, cases, three-level review, measures, appeals); see casework/cases/README in the docs.
+    alert_merge_hours: float = Field(default=24.0, description="alerts on one subject this close in time merge")
+    auto_suspend_score: float = Field(default=0.97, description="alerts scoring at least this suspend the line at "
+                                      "once (reviewed afterwards); above 1 disables auto-suspension")
+    l3_line_count: int = Field(default=5, description="a measure on at least this many lines needs 三级稽核 (L3)")
+    case_sla_hours: dict[str, float] = Field(
+        default={"open": 1.0, "l1_verified": 4.0, "awaiting_l3": 8.0},
+        description="hours a case may stay in a review state before it shows as overdue",
+    )
+    appeal_sla_hours: float = Field(default=48.0, description="an appeal must be decided within this many hours")
+    bss_adapter: str = Field(default="file", description="measure executor: file, webhook, an entry point name in "
+                             "group fanzha.bss_adapters, or module:Class")
+    bss_webhook_url: str | None = Field(default=None, description="URL the webhook adapter POSTs orders to")
+    bss_webhook_timeout: float = 10.0
+    bss_retry_base_seconds: float = Field(default=30.0, description="first retry delay; doubles per failure")
+    bss_retry_max_seconds: float = 3600.0
+    bss_max_attempts: int = Field(default=12, description="after this many failures an order waits for a manual retry")
+
     @classmethod
     def settings_customise_sources(
         cls,

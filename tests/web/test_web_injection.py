@@ -40,6 +40,12 @@ FORMS = {
     "blacklist_review": ("POST", "/review/blacklist/{entry_id}", ["decision", "note"]),
     "api_blacklist": ("POST", "/api/blacklist/entries", ["id_no", "name", "case_no", "decided_on", "reason"]),
     "api_blacklist_decide": ("POST", "/api/blacklist/entries/{entry_id}/decision", ["note"]),
+    "case_action": ("POST", "/cases/{case_id}/action", ["action", "note", "measure"]),
+    "appeal_file": ("POST", "/appeals", ["msisdn", "statement"]),
+    "appeal_reverify": ("POST", "/appeals/{appeal_id}/reverify", ["id_no", "purpose", "present"]),
+    "appeal_decide": ("POST", "/appeals/{appeal_id}/decide", ["decision", "note"]),
+    "api_alerts": ("POST", "/api/alerts", ["alert_id", "subject", "detector", "reasons"]),
+    "api_appeals": ("POST", "/api/appeals", ["msisdn", "statement"]),
 }
 VALID = {"purpose": "合法事由 test", "ref": "x", "msisdn": "13307150001", "name": "张三", "case_no": "K-1",
          "decided_on": "2026-01-01", "reason": "事由 test", "step": "observe"}

@@ -21,14 +21,17 @@ STATIC = Path(__file__).with_name("static")
 
 def _routers():
     # Domain routers; later issues append theirs here (one line each).
+    from fanzha.casework.appeals.views import router as appeals_router
     from fanzha.casework.audit.views import router as audit_router
     from fanzha.casework.auth.views import router as auth_router
     from fanzha.casework.blacklist.views import router as blacklist_router
+    from fanzha.casework.cases.views import router as cases_router
     from fanzha.casework.lookup.views import router as lookup_router
     from fanzha.casework.onboarding.views import router as onboarding_router
     from fanzha.web.pages import router as pages_router
 
-    return [pages_router, auth_router, lookup_router, audit_router, onboarding_router, blacklist_router]
+    return [pages_router, auth_router, lookup_router, audit_router, onboarding_router, blacklist_router, cases_router,
+            appeals_router]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

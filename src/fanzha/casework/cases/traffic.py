@@ -1,0 +1,115 @@
+"""The line's traffic over time for the case page, drawn server-side as SVG (no JavaScript, no CDN).
+
+Where the series comes from, first found wins:
+1. the ``traffic`` entry of the line's alert evidence (``[[iso_time, calls], …]`` or ``[{"t":…, "calls":…,
+   "out":…}, …]`` or ``{iso_time: calls}``) — what the detector saw;
+2. the call-record store (``<home>/store/cdr``, Parquet partitioned by day, as ``fanzha ingest`` writes it),
+   counted per hour with DuckDB, if the store exists.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from markupsafe import Markup, escape
+
+CST = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class Point:
+    t: datetime
+    calls: float
+    out: float | None = None
+
+
+def _time(value) -> datetime | None:
+    try:
+        t = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=CST)
+
+
+def from_evidence(evidences: list[str]) -> list[Point]:
+    for raw in evidences:
+        try:
+            data = json.loads(raw or "{}").get("traffic")
+        except (ValueError, AttributeError):
+            continue
+        points: list[Point] = []
+        items = data.items() if isinstance(data, dict) else data if isinstance(data, list) else []
+        for item in items:
+            if isinstance(item, dict):
+                t, calls, out = _time(item.get("t") or item.get("time") or item.get("hour")), item.get("calls"), item.get("out")
+            elif isinstance(item, (list, tuple)) and len(item) >= 2:
+                t, calls, out = _time(item[0]), item[1], (item[2] if len(item) > 2 else None)
+            else:
+                continue
+            try:
+                if t is not None:
+                    points.append(Point(t, float(calls), None if out is None else float(out)))
+            except (TypeError, ValueError):
+                continue
+        if points:
+            return sorted(points, key=lambda p: p.t)[-500:]
+    return []
+
+
+def from_store(store: Path, msisdn: str, *, limit: int = 500) -> list[Point]:
+    folder = store / "cdr"
+    if not folder.is_dir() or not any(folder.rglob("*.parquet")):
+        return []
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "SELECT date_trunc('hour', start_time) AS h, count(*) AS calls, "
+            "count(*) FILTER (WHERE direction = 'out') AS out_calls "
+            "FROM read_parquet(?, hive_partitioning = true, union_by_name = true) WHERE msisdn = ? "
+            "GROUP BY h ORDER BY h DESC LIMIT ?",
+            [str(folder / "**" / "*.parquet"), msisdn, limit],
+        ).fetchall()
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
+    return [Point(_time(h.isoformat()) if isinstance(h, datetime) else _time(h), float(c), float(o))
+            for h, c, o in reversed(rows) if h is not None]  # fmt: skip
+
+
+def svg(points: list[Point], *, width: int = 720, height: int = 200, title: str = "") -> Markup:
+    """Bars: all calls per bucket (grey), outgoing (red) when known; axis labels in China Standard Time."""
+    if not points:
+        return Markup('<p class="muted">无话务数据 no traffic data</p>')
+    left, bottom, top = 40, 28, 12
+    plot_w, plot_h = width - left - 8, height - bottom - top
+    peak = max(max(p.calls, p.out or 0) for p in points) or 1.0
+    step = plot_w / len(points)
+    bar = max(step * 0.8, 1.0)
+    parts = [f'<svg class="traffic" role="img" viewBox="0 0 {width} {height}" width="100%" '
+             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+             f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 8}" y2="{top + plot_h}" stroke="#98a2b3"/>',
+             f'<text x="{left - 4}" y="{top + 8}" text-anchor="end" font-size="10">{peak:g}</text>',
+             f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" font-size="10">0</text>']  # fmt: skip
+    for i, p in enumerate(points):
+        x = left + i * step
+        h = plot_h * p.calls / peak
+        local = p.t.astimezone(CST)
+        parts.append(f'<rect class="calls" x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                     f'fill="#98a2b3"><title>{local:%m-%d %H:%M} 通话 {p.calls:g}'
+                     f'{"，外呼 %g" % p.out if p.out is not None else ""}</title></rect>')  # fmt: skip
+        if p.out is not None:
+            ho = plot_h * p.out / peak
+            parts.append(f'<rect class="out" x="{x:.1f}" y="{top + plot_h - ho:.1f}" width="{bar / 2:.1f}" '
+                         f'height="{ho:.1f}" fill="#b42318"/>')  # fmt: skip
+    ticks = sorted({0, len(points) // 2, len(points) - 1})
+    for i in ticks:
+        local = points[i].t.astimezone(CST)
+        parts.append(f'<text x="{left + i * step:.1f}" y="{height - 8}" font-size="10">{local:%m-%d %H:%M}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

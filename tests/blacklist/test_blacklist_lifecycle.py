@@ -69,6 +69,11 @@ def test_import_quarantines_bad_rows_and_is_idempotent(engine, gate, registry, t
     assert s.measures_proposed == 2
     proposed = _proposals(engine)
     assert sorted(proposed[0]["msisdns"]) == ["071****3456", "133****0001"] and proposed[0]["measure"] == "shutdown"
+    with session_scope(engine) as db:  # the proposal is a real case in the three-level review
+        from fanzha.casework.cases.models import Case
+
+        case = db.get(Case, proposed[0]["case_id"])
+        assert case is not None and case.proposed_measure == "shutdown"
     with session_scope(engine) as db:
         again = flows.import_csv(db, key=gate.key, protector=gate.protector, actor=police(), path=src)
         assert (again.added, again.already_present, again.measures_proposed) == (0, 2, 0)

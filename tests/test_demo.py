@@ -21,3 +21,15 @@ def test_demo_end_to_end(tmp_path, monkeypatch):
     assert (home / "detect" / "alerts.csv").stat().st_size > 0
     assert "demo_clerk" in result.output and "demo_supervisor" in result.output
     assert "precision" in result.output
+    from sqlalchemy import func, select
+
+    from fanzha.casework.alerts.models import Alert
+    from fanzha.casework.cases.models import Case
+    from fanzha.config import get_settings
+    from fanzha.db import session_scope, engine_for
+
+    with session_scope(engine_for(get_settings().db_url)) as db:
+        n_alerts = db.scalar(select(func.count()).select_from(Alert))
+        n_cases = db.scalar(select(func.count()).select_from(Case))
+    alerts_csv = sum(1 for _ in open(home / "detect" / "alerts.csv", encoding="utf-8")) - 1
+    assert 0 < n_cases <= n_alerts <= alerts_csv, (n_alerts, n_cases, alerts_csv)

@@ -64,3 +64,20 @@ def test_config_file(tmp_path, monkeypatch):
     assert s.db_url == "sqlite:////tmp/x.db" and s.log_level == "DEBUG"
     monkeypatch.setenv("FANZHA_LOG_LEVEL", "WARNING")
     assert Settings().log_level == "WARNING", "environment wins over the file"
+
+
+def test_opening_the_database_registers_the_whole_schema(tmp_path):
+    """A fresh process (like any CLI command) that opens the database must see every table, or cross-domain
+    foreign keys (measure orders → appeals) fail at the first flush."""
+    import subprocess
+    import sys
+
+    code = (
+        "from fanzha.db import Base, engine_for\n"
+        f"engine_for('sqlite:///{tmp_path / 'x.db'}')\n"
+        "from sqlalchemy.orm import configure_mappers; configure_mappers()\n"
+        "print(sorted(Base.metadata.tables))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for table in ("lines", "users", "audit_events", "alerts", "cases", "measure_orders", "appeals"):
+        assert f"'{table}'" in out, (table, out)

@@ -53,6 +53,10 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
+    # Foreign keys between domains (e.g. measure orders → appeals) resolve only when every table is
+    # registered, so whoever opens the application database gets the whole schema.
+    import fanzha.casework.models  # noqa: F401
+
     return make_engine(url)
 
 

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from fanzha.config import Settings
 
-STEPS = 6
+STEPS = 7
 
 
 def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path) -> dict:
@@ -41,7 +41,9 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
                                 cells=out / "cells.csv", out=detect_dir)  # fmt: skip
     console.print(f"5/{STEPS} 对照真值评估 evaluating the alerts against the simulator's ground truth")
     metrics = evaluate(read_alerts(detect_dir / "alerts.csv"), read_labels(out / "labels.csv"))
-    console.print(f"6/{STEPS} 演示账号 demo accounts (one per role)")
+    console.print(f"6/{STEPS} 告警进入工作台 alerts into the casework inbox (merged, grouped into cases, auto-suspension)")
+    inbox = _into_casework(settings, detect_dir / "alerts.csv")
+    console.print(f"7/{STEPS} 演示账号 demo accounts (one per role)")
     accounts = setup_demo_accounts(settings=settings)
 
     table = Table(title="summary 汇总")
@@ -56,8 +58,24 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     for det, n in sorted(detect_summary["alerts_by_detector"].items()):
         table.add_row(f"alerts: {det}", f"{n:,}")
     table.add_row("detect: seconds", f"{detect_summary['seconds']:.0f}")
+    table.add_row("casework: cases opened", f"{len(inbox.cases):,}")
+    table.add_row("casework: auto-suspension orders", f"{inbox.orders:,}")
     console.print(table)
     console.print(metrics_table(metrics, title="检测质量 detection quality vs the simulator's ground truth"))
     print_accounts(accounts)
-    return {"sim": sim_summary, "cells": cells, "subscribers": subs, "detect": detect_summary, "metrics": metrics}
+    return {"sim": sim_summary, "cells": cells, "subscribers": subs, "detect": detect_summary, "metrics": metrics,
+            "inbox": inbox}
+
+
+def _into_casework(settings: Settings, alerts_csv: Path):
+    from fanzha.casework.alerts.importer import import_alerts
+    from fanzha.casework.auth.principal import Principal
+    from fanzha.casework.measures.dispatch import dispatch_orders
+    from fanzha.db import engine_for
+
+    engine = engine_for(settings.db_url)
+    summary = import_alerts(engine, path=alerts_csv, actor=Principal.system("demo"), settings=settings)
+    if summary.orders:
+        dispatch_orders(engine, settings=settings)
+    return summary
 

@@ -67,9 +67,12 @@ def get_engine() -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A transaction: commit on success, roll back on any error, so nothing is half-written."""
-    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+def session_scope(engine: Engine | None = None, *, factory: sessionmaker | None = None) -> Iterator[Session]:
+    """A transaction: commit on success, roll back on any error, so nothing is half-written.
+
+    ``factory`` reuses a configured sessionmaker (the web app keeps one); else one is bound to ``engine``.
+    """
+    factory = factory or sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
     session = factory()
     try:
         yield session

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from fanzha.casework.auth import service as auth_service
 from fanzha.casework.auth.enums import Permission
 from fanzha.casework.auth.principal import Principal
+from fanzha.db import session_scope
 
 PUBLIC = "public"
 
@@ -28,15 +29,8 @@ class LoginRequired(Exception):
 
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request; commits when the endpoint returns (before the response is sent)."""
-    session = request.app.state.sessionmaker()
-    try:
+    with session_scope(factory=request.app.state.sessionmaker) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": the commit above happens before the response leaves, so what a page shows is stored.

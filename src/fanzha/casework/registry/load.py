@@ -63,6 +63,14 @@ class LoadResult:
     def rows_per_second(self) -> float:
         return self.read / self.seconds if self.seconds else 0.0
 
+    def finish(self, *, quarantined: int, started: float) -> LoadResult:
+        """Derive the totals once the run is over (rows not loaded nor quarantined were unchanged)."""
+        self.quarantined = quarantined
+        self.loaded = self.inserted + self.updated
+        self.unchanged = self.read - self.quarantined - self.loaded
+        self.seconds = time.perf_counter() - started
+        return self
+
 
 # --- quarantine ----------------------------------------------------------------------------------
 
@@ -421,11 +429,7 @@ def load_subscribers(
         crypto.close()
         bar.rows(result.read)
         bar.close()
-    result.quarantined = quarantine.count
-    result.loaded = result.inserted + result.updated
-    result.unchanged = result.read - result.quarantined - result.loaded
-    result.seconds = time.perf_counter() - started
-    return result
+    return result.finish(quarantined=quarantine.count, started=started)
 
 
 def _maybe_bulk_mode(bulk: Bulk, total_bytes: int, tables: tuple[str, ...]) -> None:
@@ -468,11 +472,7 @@ def load_cells(path: Path, *, url: str, progress: bool = True, settings: Setting
         raise
     finally:
         bar.close()
-    result.quarantined = quarantine.count
-    result.loaded = result.inserted + result.updated
-    result.unchanged = result.read - result.quarantined - result.loaded
-    result.seconds = time.perf_counter() - started
-    return result
+    return result.finish(quarantined=quarantine.count, started=started)
 
 
 def _write_cells(bulk: Bulk, batch: sources.Batch, seen: set[str], quarantine: Quarantine, result: LoadResult) -> None:

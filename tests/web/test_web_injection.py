@@ -7,6 +7,8 @@ string), and afterwards the tables and the audit chain must be intact.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -46,9 +48,15 @@ FORMS = {
     "appeal_decide": ("POST", "/appeals/{appeal_id}/decide", ["decision", "note"]),
     "api_alerts": ("POST", "/api/alerts", ["alert_id", "subject", "detector", "reasons"]),
     "api_appeals": ("POST", "/api/appeals", ["msisdn", "statement"]),
+    "police_query": ("POST", "/police/queries", ["subject_type", "subject", "case_no", "legal_basis", "purpose",
+                                                 "scopes", "clear"]),
+    "police_review": ("POST", "/police/review/{query_id}", ["decision", "note", "clear", "scopes"]),
+    "api_police_query": ("POST", "/api/police/queries", ["subject", "case_no", "legal_basis", "purpose", "scopes"]),
+    "api_police_decide": ("POST", "/api/police/queries/{query_id}/decision", ["note", "scopes"]),
 }
 VALID = {"purpose": "合法事由 test", "ref": "x", "msisdn": "13307150001", "name": "张三", "case_no": "K-1",
-         "decided_on": "2026-01-01", "reason": "事由 test", "step": "observe"}
+         "decided_on": "2026-01-01", "reason": "事由 test", "step": "observe", "subject": "13307150001",
+         "subject_type": "msisdn", "legal_basis": "刑诉法第五十四条", "scopes": ["owner"]}
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # inspects the app only
@@ -88,11 +96,10 @@ def test_injection_strings_are_inert(form, web_app, client, registry, make_user,
         for payload in PAYLOADS:
             body = {f: VALID.get(f, "") for f in fields} | {field: payload}
             if headers:
-                r = client.request(method, path.replace("{check_id}", "1").replace("{entry_id}", "1"), json=body,
-                                   headers=headers)  # fmt: skip
+                r = client.request(method, re.sub(r"\{[^}]+\}", "1", path), json=body, headers=headers)
             else:
                 body["csrf_token"] = csrf
-                r = client.request(method, path.replace("{check_id}", "1").replace("{entry_id}", "1"), data=body)
+                r = client.request(method, re.sub(r"\{[^}]+\}", "1", path), data=body)
             assert r.status_code < 500, (form, field, payload, r.status_code)
             for bad in DANGEROUS:
                 assert bad not in r.text, (form, field, payload)

@@ -48,7 +48,9 @@ class Permission(StrEnum):
     REVIEW_L2 = "review.l2"
     REVIEW_L3 = "review.l3"
     BLACKLIST_MANAGE = "blacklist.manage"
-    POLICE_DESK = "police.desk"
+    POLICE_DESK = "police.desk"  # police cooperation desk: query requests, clue batches handed over, feedback
+    POLICE_APPROVE = "police.approve"  # decide police query requests (four eyes: never one's own)
+    CLUE_EXPORT = "clue.export"  # assemble and export clue batches (线索) for the police
     TIP_MANAGE = "tip.manage"
     KPI_VIEW = "kpi.view"
     EXPORT = "export"
@@ -66,7 +68,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {P.SESSION, P.LINE_LOOKUP, P.ALERT_READ, P.CASE_WORK, P.REVIEW_L3, P.PERSONAL_UNMASK}
     ),
     Role.SUPERVISOR: frozenset(
-        {P.SESSION, P.LINE_LOOKUP, P.ALERT_READ, P.CASE_WORK, P.KPI_VIEW, P.AUDIT_READ, P.PERSONAL_UNMASK, P.EXPORT}
+        {P.SESSION, P.LINE_LOOKUP, P.ALERT_READ, P.CASE_WORK, P.KPI_VIEW, P.AUDIT_READ, P.PERSONAL_UNMASK, P.EXPORT,
+         P.POLICE_DESK, P.POLICE_APPROVE, P.CLUE_EXPORT}
     ),
     Role.POLICE_LIAISON: frozenset(
         {P.SESSION, P.LINE_LOOKUP, P.PERSONAL_UNMASK, P.POLICE_DESK, P.BLACKLIST_MANAGE, P.EXPORT}

@@ -13,7 +13,7 @@ from fanzha.cli import app
 @pytest.mark.slow
 def test_demo_end_to_end(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["demo", "--lines", "3000", "--days", "3", "--seed", "3"])
+    result = CliRunner().invoke(app, ["demo", "--lines", "3000", "--days", "3", "--seed", "3", "--no-serve"])
     assert result.exit_code == 0, result.output
     home = tmp_path / "home"
     summary = json.loads((home / "detect" / "summary.json").read_text())

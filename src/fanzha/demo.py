@@ -1,6 +1,6 @@
-"""The demo job: synthetic province → registry database → detection → evaluation → demo accounts.
-
-Later stages (casework inbox, dashboard, web server) extend it.
+"""The demo job: synthetic province → registry database → detection → evaluation → casework inbox → demo
+accounts → some cases decided through the three-level review and appeals. ``fanzha demo`` then serves the
+pages with the dashboard populated (``--no-serve`` stops before).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from rich.table import Table
 
 from fanzha.config import Settings
 
-STEPS = 7
+STEPS = 8
 
 
 def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path) -> dict:
@@ -22,6 +22,7 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     from fanzha.casework.auth.flows import setup_demo_accounts
     from fanzha.casework.registry.load import load_cells, load_subscribers
     from fanzha.cli.user_cmd import print_accounts
+    from fanzha.demo_review import review_cases
     from fanzha.migrate import upgrade
     from fanzha.sim import simulate
 
@@ -45,6 +46,8 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     inbox = _into_casework(settings, detect_dir / "alerts.csv")
     console.print(f"7/{STEPS} 演示账号 demo accounts (one per role)")
     accounts = setup_demo_accounts(settings=settings)
+    console.print(f"8/{STEPS} 三级稽核与申诉 demo reviewers decide cases (L1/L2/L3), orders sent, appeals decided")
+    review = review_cases(settings=settings, labels_csv=out / "labels.csv")
 
     table = Table(title="summary 汇总")
     table.add_column("what")
@@ -60,11 +63,17 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     table.add_row("detect: seconds", f"{detect_summary['seconds']:.0f}")
     table.add_row("casework: cases opened", f"{len(inbox.cases):,}")
     table.add_row("casework: auto-suspension orders", f"{inbox.orders:,}")
+    for label, n in (("approved (L2/L3)", review.approved), ("of which via L3", review.escalated_l3),
+                     ("dismissed at L1", review.dismissed), ("left open", review.left_open),
+                     ("orders sent", review.orders_sent)):  # fmt: skip
+        table.add_row(f"review: {label}", f"{n:,}")
+    for masked, status in review.appeals.items():
+        table.add_row(f"appeal {masked}", status)
     console.print(table)
     console.print(metrics_table(metrics, title="检测质量 detection quality vs the simulator's ground truth"))
     print_accounts(accounts)
     return {"sim": sim_summary, "cells": cells, "subscribers": subs, "detect": detect_summary, "metrics": metrics,
-            "inbox": inbox}
+            "inbox": inbox, "review": review, "accounts": accounts}
 
 
 def _into_casework(settings: Settings, alerts_csv: Path):

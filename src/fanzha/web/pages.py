@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from fanzha.casework.auth.enums import Permission
 from fanzha.casework.auth.principal import Principal
-from fanzha.web.deps import public, require
+from fanzha.web.deps import Db, public, require
 from fanzha.web.security import csrf_protect
 from fanzha.web.templating import render
 
@@ -15,7 +15,14 @@ router = APIRouter(dependencies=[Depends(csrf_protect)])
 
 
 @router.get("/", include_in_schema=False)
-def home(request: Request, who: Principal = Depends(require(Permission.SESSION))):
+def home(request: Request, db: Db, who: Principal = Depends(require(Permission.SESSION))):
+    """Each role starts on its dashboard (the panels its permissions allow); others get their tiles."""
+    from fanzha.supervision import panels
+    from fanzha.supervision.filters import make_filter
+    from fanzha.supervision.views import dashboard_page
+
+    if panels.visible(who):
+        return dashboard_page(request, db, who, make_filter())
     return render(request, "home.html", {"permissions": sorted(p.value for p in who.permissions)})
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import extract, func, select, true
 from sqlalchemy.orm import Session
 
 from fanzha.casework.auth.principal import Principal
 from fanzha.casework.auth.scoping import shop_filter
-from fanzha.casework.registry.models import Line
+from fanzha.casework.registry.models import Line, Shop
 
 
 @dataclass
@@ -43,8 +43,10 @@ class RankRow:
 
 
 def ranking(db: Session, *, actor: Principal, by: str, fraud_statuses, years: int = 3,
-            limit: int = 50) -> tuple[list[int], list[RankRow]]:  # fmt: skip
-    """(years shown, rows) — rows sorted by fraud-involved lines in the latest year, then by share."""
+            limit: int = 50, region: str | None = None) -> tuple[list[int], list[RankRow]]:  # fmt: skip
+    """(years shown, rows) — rows sorted by fraud-involved lines in the latest year, then by share.
+
+    ``region``: only shops of that county (``shops.region_code``), for the supervision dashboard's filter."""
     if by not in ("shop", "clerk"):
         raise ValueError("by must be 'shop' or 'clerk'")
     column = Line.shop_id if by == "shop" else Line.clerk_id
@@ -54,6 +56,7 @@ def ranking(db: Session, *, actor: Principal, by: str, fraud_statuses, years: in
     rows = db.execute(
         select(*group, func.count(), fraud).where(column.is_not(None), Line.open_time.is_not(None),
                                                   shop_filter(actor, Line.shop_id))
+        .where(Line.shop_id.in_(select(Shop.shop_id).where(Shop.region_code == region)) if region else true())
         .group_by(*group)
     ).all()  # fmt: skip
     out: dict[str, RankRow] = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -339,7 +340,8 @@ class _SubscriberLoad:
         for c, s in zip(col["clerk_id"], col["shop_id"]):
             if c not in self.clerks:
                 clerks.setdefault(c, s)
-        result.shops_new += bulk.insert_missing("shops", ("shop_id",), [(s,) for s in sorted(shops)])
+        result.shops_new += bulk.insert_missing("shops", ("shop_id", "region_code"),
+                                                [(s, shop_region(s)) for s in sorted(shops)])  # fmt: skip
         result.clerks_new += bulk.insert_missing("clerks", ("clerk_id", "shop_id"), sorted(clerks.items()))
         self.shops |= shops
         self.clerks |= clerks.keys()
@@ -386,6 +388,18 @@ def _person_fields(keys: list[str]) -> dict[str, list]:
         "sex": pc.if_else(pc.equal(pc.bit_wise_and(seq_digit, 1), 1), "M", "F").to_pylist(),
         "division_code": cut(0, 6).to_pylist(),
     }
+
+
+_SHOP_REGION = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+def shop_region(shop_id: str) -> str | None:
+    """The county of a shop whose code embeds a GB/T 2260 county code (operators' habit, e.g. YYT-421202-0001);
+    None otherwise (the data contract carries no shop register). Feeds the dashboards' county filter."""
+    from fanzha.ids import division
+
+    m = _SHOP_REGION.search(shop_id or "")
+    return m.group(1) if m and m.group(1)[4:] != "00" and division(m.group(1)) is not None else None
 
 
 def load_subscribers(

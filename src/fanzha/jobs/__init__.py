@@ -1,0 +1,1 @@
+"""Long jobs started from pages (report generation, imports): a job row with progress, polled by the page."""

@@ -1,6 +1,7 @@
 """Creating, running and reading long jobs.
 
-``start(engine, kind=…, title=…, actor=…, work=fn)`` stores a job and runs ``fn(progress)`` in a worker thread;
+``start(engine, kind=…, title=…, actor=…, work=fn)`` stores a job and runs ``fn(progress)`` in a worker thread
+(in a request: ``create`` in the request's session, then ``launch`` as a background task after the commit);
 ``fn`` calls ``progress.set_total(n)`` and ``progress.advance(1, "message")`` and returns the result file
 (``Path``) or None. Progress is written at most every ``interval`` seconds (and at the end) in short
 transactions, so pages can poll it. An exception marks the job failed with its message; a job whose worker
@@ -97,11 +98,19 @@ def run(engine: Engine, job_id: int, work: Work) -> None:
             job.result_path, job.result_name = str(result), result.name
 
 
+def launch(engine: Engine, job_id: int, work: Work) -> threading.Thread:
+    """Run a created (and committed) job in a daemon thread. Pages create the job in the request's transaction
+    and launch it after the commit (a background task), so the worker never waits on the request's lock."""
+    thread = threading.Thread(target=run, args=(engine, job_id, work), name=f"fanzha-job-{job_id}", daemon=True)
+    thread.start()
+    return thread
+
+
 def start(engine: Engine, *, kind: str, title: str, actor: Principal, work: Work, params: dict | None = None) -> int:
-    """Store the job (committed, so its page can be shown at once) and run it in a daemon thread."""
+    """Outside a request: store the job (committed, so its page can be shown at once) and launch it."""
     with session_scope(engine) as db:
         job_id = create(db, kind=kind, title=title, actor=actor, params=params).id
-    threading.Thread(target=run, args=(engine, job_id, work), name=f"fanzha-job-{job_id}", daemon=True).start()
+    launch(engine, job_id, work)
     return job_id
 
 

@@ -30,7 +30,7 @@ def _nice(peak: float) -> float:
 
 
 def render(chart: Chart, *, width: int = 560, height: int = 240) -> Markup:
-    if chart.kind == "hbar":
+    if chart.kind in ("hbar", "hgrouped"):
         return _hbar(chart, width=width)
     return _columns(chart, width=width, height=height)
 
@@ -93,18 +93,36 @@ def _columns(chart: Chart, *, width: int, height: int) -> Markup:
 
 
 def _hbar(chart: Chart, *, width: int) -> Markup:
-    row_h, left, right, top = 22, 150, 60, 8
-    values = chart.series[0].values if chart.series else []
-    height = top * 2 + row_h * max(len(values), 1)
-    axis = _nice(max(values, default=0))
+    """Horizontal bars, one row per category: series stacked ("hbar") or side by side ("hgrouped")."""
+    grouped = chart.kind == "hgrouped"
+    k = max(len(chart.series), 1)
+    row_h, left, right, top = (10 * k + 10 if grouped else 22), 150, 60, 22 if k > 1 else 8
+    n = len(chart.categories)
+    height = top + 8 + row_h * max(n, 1)
+    totals = [sum(s.values[i] for s in chart.series) for i in range(n)]
+    peak = max((max(s.values, default=0) for s in chart.series), default=0) if grouped else max(totals, default=0)
+    axis = _nice(peak)
     plot_w = width - left - right
     parts = _open(chart, width, height)
-    for i, (cat, v) in enumerate(zip(chart.categories, values, strict=True)):
+    parts += _legend(chart, left, 14)
+    for i, cat in enumerate(chart.categories):
         y = top + i * row_h
-        w = plot_w * v / axis
-        parts.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" font-size="11">{escape(cat[:14])}</text>'
-                     f'<rect class="bar" x="{left}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" fill="{PALETTE[0]}" '
-                     f'data-value="{_num(v)}"><title>{escape(cat)}：{_num(v)}{escape(chart.unit)}</title></rect>'
-                     f'<text x="{left + w + 4:.1f}" y="{y + 15}" font-size="11">{_num(v)}</text>')  # fmt: skip
+        parts.append(f'<text x="{left - 6}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" font-size="11">'
+                     f'{escape(cat[-16:])}</text>')  # fmt: skip
+        x = left
+        for j, s in enumerate(chart.series):
+            v = s.values[i]
+            w = plot_w * v / axis
+            bar_h = 10 if grouped else row_h - 8
+            by = y + 5 + j * 10 if grouped else y + 4
+            bx = left if grouped else x
+            parts.append(f'<rect class="bar" x="{bx:.1f}" y="{by:.1f}" width="{w:.1f}" height="{bar_h}" '
+                         f'fill="{PALETTE[j % len(PALETTE)]}" data-value="{_num(v)}">'
+                         f'<title>{escape(cat)} {escape(s.name)}：{_num(v)}{escape(chart.unit)}</title></rect>')  # fmt: skip
+            if grouped and v:
+                parts.append(f'<text x="{bx + w + 3:.1f}" y="{by + 9:.1f}" font-size="9">{_num(v)}</text>')
+            x += w
+        if not grouped:
+            parts.append(f'<text x="{x + 4:.1f}" y="{y + row_h / 2 + 4:.1f}" font-size="11">{_num(totals[i])}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -63,8 +63,9 @@ class Series:
 
 @dataclass(frozen=True)
 class Chart:
-    """``kind``: "stacked" (bars stacked per category), "grouped" (side by side) or "hbar" (one series,
-    horizontal). ``categories`` label the x axis (or rows for hbar); one value per category in each series."""
+    """``kind``: "stacked" (columns stacked per category), "grouped" (side by side), "hbar" (horizontal,
+    stacked) or "hgrouped" (horizontal, side by side). ``categories`` label the x axis (rows for horizontal
+    kinds); each series has one value per category."""
 
     kind: str
     categories: list[str]

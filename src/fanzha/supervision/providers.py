@@ -49,7 +49,7 @@ def backlog_panel(ctx: PanelContext) -> PanelData:
                Figure("cases_overdue", "超时案件", sum(r.overdue for r in case_rows)),
                Figure("alerts_open", "待处理告警", by_key["alerts"].open),
                Figure("appeals_open", "待决定申诉", by_key["appeals"].open)]  # fmt: skip
-    chart = Chart("stacked", [r.label for r in rows],
+    chart = Chart("hbar", [r.label for r in rows],
                   [Series("未超时", [r.open - r.overdue for r in rows]), Series("超时/失败", [r.overdue for r in rows])],
                   unit="件", title="积压与超时")  # fmt: skip
     return PanelData(columns=[("item", "事项"), ("label", "名称"), ("open", "在办"), ("overdue", "超时")],
@@ -134,7 +134,7 @@ def _yoy_panel(by: str):
                        Figure("fraud_change", "同比增减", t_this - t_last)]  # fmt: skip
             out = out[:20]
         top = [r for r in out if r["this_year"] or r["last_year"]][:10]
-        chart = Chart("grouped", [r["shop"] if by == "shop" else r["key"] for r in top],
+        chart = Chart("hgrouped", [r["shop"] if by == "shop" else r["key"] for r in top],
                       [Series(f"{last}年", [r["last_year"] for r in top]), Series(f"{this}年", [r["this_year"] for r in top])],
                       unit="号码数", title="涉诈号码同比") if top else None  # fmt: skip
         who = [("key", "营业厅编号" if by == "shop" else "营业员编号"), ("shop", "营业厅"), ("county", "区县")]

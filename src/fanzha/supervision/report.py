@@ -1,7 +1,7 @@
 """督导报表: every panel the user may see, for one filter, in one XLSX workbook — a long job with progress.
 
-``build_report`` is the work itself (the CLI drives it with a rich progress bar); ``start_report`` runs it as
-a page job (:mod:`fanzha.jobs`) and returns the job id.
+``build_report`` is the work itself (the CLI drives it with a rich progress bar); ``report_job`` describes it
+as a page job (:mod:`fanzha.jobs`).
 """
 
 from __future__ import annotations
@@ -40,16 +40,15 @@ def build_report(engine: Engine, *, settings: Settings, actor: Principal, flt: K
     return target
 
 
-def start_report(engine: Engine, *, settings: Settings, actor: Principal, flt: KpiFilter) -> int:
-    from fanzha.jobs import service as jobs
+def report_job(engine: Engine, *, settings: Settings, actor: Principal, flt: KpiFilter):
+    """(kind, title, params, work) of the report as a page job (see :mod:`fanzha.jobs.service`)."""
+    from fanzha.jobs.service import Progress
 
-    def work(progress: jobs.Progress) -> Path:
-        folder = settings.home / "reports"
-        target = folder / f"job-{progress.job_id}-{report_name(flt)}"
+    def work(progress: Progress) -> Path:
+        target = settings.home / "reports" / f"job-{progress.job_id}-{report_name(flt)}"
         build_report(engine, settings=settings, actor=actor, flt=flt, target=target, on_total=progress.set_total,
                      on_panel=lambda p: progress.advance(1, f"已计算：{p.title}"))  # fmt: skip
         progress.advance(1, "已写入工作簿")
         return target
 
-    return jobs.start(engine, kind="kpi_report", title=f"督导报表（{flt.describe()}）", actor=actor, work=work,
-                      params=flt.query())  # fmt: skip
+    return "kpi_report", f"督导报表（{flt.describe()}）", flt.query(), work

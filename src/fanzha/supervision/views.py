@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from fanzha.casework.audit import service as audit
@@ -17,7 +17,8 @@ from fanzha.casework.auth.principal import Principal
 from fanzha.casework.types import Text
 from fanzha.supervision import dashboard, export, panels
 from fanzha.supervision.filters import FilterError, KpiFilter, counties, make_filter
-from fanzha.supervision.report import start_report
+from fanzha.jobs import service as jobs
+from fanzha.supervision.report import report_job
 from fanzha.web import nav
 from fanzha.web.deps import Db, require
 from fanzha.web.security import csrf_protect
@@ -37,8 +38,6 @@ def _filter(start: str | None, end: str | None, county: str | None) -> KpiFilter
 
 def dashboard_page(request: Request, db, who: Principal, flt: KpiFilter):
     """The dashboard for ``who``; also what the home page shows to anyone who has panels."""
-    from fanzha.jobs import service as jobs
-
     shown = dashboard.show(db, actor=who, flt=flt, settings=request.app.state.settings)
     recent = [jobs.status(j) for j in jobs.recent(db, actor=who, kind="kpi_report", limit=3)]
     return render(request, "dashboard.html", {
@@ -92,15 +91,18 @@ def export_xlsx(request: Request, db: Db, key: str, start: str | None = None, en
 
 
 @router.post("/dashboard/report", include_in_schema=False)
-def report(request: Request, db: Db, start: Text = Form(default="", max_length=10),
+def report(request: Request, db: Db, background: BackgroundTasks, start: Text = Form(default="", max_length=10),
            end: Text = Form(default="", max_length=10), county: Text = Form(default="", max_length=6),
            who: Principal = Depends(require(EXPORT))):  # fmt: skip
     """Start the 督导报表 job for the form's filter and show its progress page."""
     flt = _filter(start, end, county)
     audit.record(db, key=request.app.state.audit_key, actor=who, action="kpi.report", subject_type="panel",
                  subject_id="all", detail=flt.query())  # fmt: skip
-    job_id = start_report(request.app.state.engine, settings=request.app.state.settings, actor=who, flt=flt)
-    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+    engine = request.app.state.engine
+    kind, title, params, work = report_job(engine, settings=request.app.state.settings, actor=who, flt=flt)
+    job = jobs.create(db, kind=kind, title=title, actor=who, params=params)
+    background.add_task(jobs.launch, engine, job.id, work)  # after this request's commit
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
 # --- API -----------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """supervision: long jobs with progress (report generation, imports)
 
 Revision ID: 0010_supervision
-Revises: 0005_casework
+Revises: 0007_police_desk
 Create Date: 2026-11-28 19:50:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0010_supervision'
-down_revision = '0005_casework'
+down_revision = '0007_police_desk'
 branch_labels = None
 depends_on = None
 

@@ -85,8 +85,8 @@ def test_panels_by_permission_and_empty_state(scenario):
     clerk = Principal(user_id=None, username="c", roles=frozenset({"clerk"}))
     police = Principal(user_id=None, username="p", roles=frozenset({"police_liaison"}))
     assert panels.visible(clerk) == []
-    assert all(police.can(p.permission) for p in panels.visible(police))
-    assert not any(p.permission == Permission.KPI_VIEW for p in panels.visible(police))
+    assert all(p.allows(police) for p in panels.visible(police))
+    assert not any(p.permissions == (Permission.KPI_VIEW,) for p in panels.visible(police))
     keys = [p.key for p in panels.visible(SUPERVISOR)]
     assert {"shut_lines", "backlog", "lag", "appeals", "yoy_shop", "yoy_clerk"} <= set(keys)
     old = make_filter(today_cst() - timedelta(days=40), today_cst() - timedelta(days=20))

@@ -8,7 +8,7 @@ the page says 暂无数据 with that reason — never a made-up zero chart.
 Other domains add their panels at import time of their module::
 
     from fanzha.supervision.panels import Panel, register
-    register(Panel("clues", "线索与公安反馈", Permission.POLICE_DESK, provider=clue_panel, order=50))
+    register(Panel("clues", "线索与公安反馈", (Permission.POLICE_DESK, Permission.KPI_VIEW), clue_panel, 50))
 """
 
 from __future__ import annotations
@@ -101,12 +101,22 @@ Provider = Callable[[PanelContext], PanelData]
 
 @dataclass(frozen=True)
 class Panel:
+    """``permission``: one permission or a tuple of them; holding any one shows the panel (e.g. police figures
+    for the police liaison's desk and for the supervisor's KPIs)."""
+
     key: str
     title: str
-    permission: Permission
+    permission: Permission | tuple[Permission, ...]
     provider: Provider
     order: int = 100
     description: str = ""
+
+    @property
+    def permissions(self) -> tuple[Permission, ...]:
+        return self.permission if isinstance(self.permission, tuple) else (self.permission,)
+
+    def allows(self, principal: Principal | None) -> bool:
+        return principal is not None and any(principal.can(p) for p in self.permissions)
 
     def compute(self, ctx: PanelContext) -> PanelData:
         data = self.provider(ctx)
@@ -139,7 +149,7 @@ def visible(principal: Principal | None) -> list[Panel]:
     """The panels this user's permissions allow, in page order."""
     if principal is None:
         return []
-    return [p for p in all_panels() if principal.can(p.permission)]
+    return [p for p in all_panels() if p.allows(principal)]
 
 
 def get(key: str) -> Panel | None:

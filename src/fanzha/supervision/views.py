@@ -58,8 +58,9 @@ def _panel_for(key: str, who: Principal) -> panels.Panel:
     panel = panels.get(key)
     if panel is None:
         raise HTTPException(status_code=404, detail="unknown panel 未知面板")
-    if not who.can(panel.permission):
-        raise HTTPException(status_code=403, detail=f"permission {panel.permission.value} required 无此权限")
+    if not panel.allows(who):
+        needed = " or ".join(p.value for p in panel.permissions)
+        raise HTTPException(status_code=403, detail=f"permission {needed} required 无此权限")
     return panel
 
 

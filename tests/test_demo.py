@@ -33,3 +33,9 @@ def test_demo_end_to_end(tmp_path, monkeypatch):
         n_cases = db.scalar(select(func.count()).select_from(Case))
     alerts_csv = sum(1 for _ in open(home / "detect" / "alerts.csv", encoding="utf-8")) - 1
     assert 0 < n_cases <= n_alerts <= alerts_csv, (n_alerts, n_cases, alerts_csv)
+    # The tracing page's graph is built by the demo where the web app looks for it.
+    from fanzha.analytics.graph import Graph
+
+    g = Graph.load(get_settings().graph_path)
+    assert g.n_edges > 0 and (get_settings().graph_path / "traffic.parquet").is_file()
+    assert g.meta["data_since"] < g.meta["data_until"]

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     spark_master: str = "local[2]"
     report_model_dir: Path | None = Field(default=None, description="trained 12321 report classifier; unset: keyword rules")
     log_level: str = "INFO"
+    # Tracing (溯源): the association graph the web app and `fanzha trace` read (`fanzha graph build --out`).
+    graph_dir: Path | None = Field(default=None, description="association graph folder; default: home/graph")
 
     # Web and accounts (see SECURITY.md). Cookie `Secure` defaults to on in production, off in
     # development so http://127.0.0.1 works; set FANZHA_COOKIE_SECURE=true behind TLS.
@@ -102,6 +104,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'fanzha.db').resolve()}"
+
+    @property
+    def graph_path(self) -> Path:
+        return self.graph_dir if self.graph_dir is not None else self.home / "graph"
 
     @property
     def secure_cookies(self) -> bool:

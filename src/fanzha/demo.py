@@ -12,7 +12,7 @@ from rich.table import Table
 
 from fanzha.config import Settings
 
-STEPS = 8
+STEPS = 9
 
 
 def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path) -> dict:
@@ -44,9 +44,11 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     metrics = evaluate(read_alerts(detect_dir / "alerts.csv"), read_labels(out / "labels.csv"))
     console.print(f"6/{STEPS} 告警进入工作台 alerts into the casework inbox (merged, grouped into cases, auto-suspension)")
     inbox = _into_casework(settings, detect_dir / "alerts.csv")
-    console.print(f"7/{STEPS} 演示账号 demo accounts (one per role)")
+    console.print(f"7/{STEPS} 关联图 association graph for tracing (溯源) → {settings.graph_path}")
+    graph = _graph(settings, out)
+    console.print(f"8/{STEPS} 演示账号 demo accounts (one per role)")
     accounts = setup_demo_accounts(settings=settings)
-    console.print(f"8/{STEPS} 三级稽核与申诉 demo reviewers decide cases (L1/L2/L3), orders sent, appeals decided")
+    console.print(f"9/{STEPS} 三级稽核与申诉 demo reviewers decide cases (L1/L2/L3), orders sent, appeals decided")
     review = review_cases(settings=settings, labels_csv=out / "labels.csv")
 
     table = Table(title="summary 汇总")
@@ -69,11 +71,22 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
         table.add_row(f"review: {label}", f"{n:,}")
     for masked, status in review.appeals.items():
         table.add_row(f"appeal {masked}", status)
+    table.add_row("graph: nodes / edges", f"{graph.n_nodes:,} / {graph.n_edges:,}")
     console.print(table)
     console.print(metrics_table(metrics, title="检测质量 detection quality vs the simulator's ground truth"))
     print_accounts(accounts)
     return {"sim": sim_summary, "cells": cells, "subscribers": subs, "detect": detect_summary, "metrics": metrics,
-            "inbox": inbox, "review": review, "accounts": accounts}
+            "inbox": inbox, "review": review, "accounts": accounts,
+            "graph": {"nodes": graph.n_nodes, "edges": graph.n_edges, "path": str(settings.graph_path)}}
+
+
+def _graph(settings: Settings, out: Path):
+    """The graph the tracing page reads (FANZHA_GRAPH_DIR, default FANZHA_HOME/graph)."""
+    from fanzha.analytics.graph.build import build_graph
+    from fanzha.privacy import Protector
+
+    return build_graph(subscribers=out / "subscribers.csv", cdr=out / "cdr", protector=Protector.from_settings(settings),
+                       out=settings.graph_path)
 
 
 def _into_casework(settings: Settings, alerts_csv: Path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -17,19 +18,19 @@ app.add_typer(graph_app, name="graph")
 EDGE_HELP = "edge types to follow (repeat): same_id, device, counter, contact, cell; default all"
 
 
-def _build(subscribers: Path, cdr: Path | None, since: str | None, until: str | None, window_min: int):
+def _build(subscribers: Path, cdr: Path | None, since: str | None, until: str | None, window_min: int,
+           out: Path | None = None):
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from fanzha.analytics.graph import build_edges, compile_graph
+    from fanzha.analytics.graph.build import build_graph
     from fanzha.privacy import Protector
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as progress:
-        task = progress.add_task("building edges on DuckDB …", total=2)
-        nodes, edges = build_edges(subscribers=subscribers, cdr=cdr, protector=Protector.from_settings(get_settings()),
-                                   since=since, until=until, counter_window_s=window_min * 60)
-        progress.update(task, advance=1, description="compiling CSR …")
-        g = compile_graph(nodes, edges)
-        progress.update(task, advance=1, description=f"{g.n_nodes:,} nodes, {g.n_edges:,} edges")
+        task = progress.add_task("starting …", total=None)
+        g = build_graph(subscribers=subscribers, cdr=cdr, protector=Protector.from_settings(get_settings()),
+                        since=since, until=until, counter_window_s=window_min * 60, out=out,
+                        step=lambda msg: progress.update(task, description=msg + " …"))
+        progress.update(task, description=f"{g.n_nodes:,} nodes, {g.n_edges:,} edges")
     return g
 
 
@@ -37,22 +38,23 @@ def _build(subscribers: Path, cdr: Path | None, since: str | None, until: str | 
 def graph_build(
     subscribers: Path = typer.Option(..., exists=True, help="subscribers file or folder (data contract)"),
     cdr: Path = typer.Option(None, exists=True, help="voice CDR file, folder or Parquet store"),
-    out: Path = typer.Option(..., help="graph folder to write"),
+    out: Path = typer.Option(None, help="graph folder to write (default: FANZHA_GRAPH_DIR, else FANZHA_HOME/graph, "
+                                         "where the web app reads it)"),
     since: str = typer.Option(None, help="use call records from this time (ISO 8601; no offset = +08:00)"),
     until: str = typer.Option(None, help="use call records up to this time"),
     counter_window_min: int = typer.Option(120, help="same shop and clerk within this many minutes = counter edge"),
 ) -> None:
     """构建关联图 — build the association graph (lines, IDs, devices, cells, contacts, counters) and save it."""
-    g = _build(subscribers, cdr, since, until, counter_window_min)
-    g.save(out)
+    out = out or get_settings().graph_path
+    g = _build(subscribers, cdr, since, until, counter_window_min, out=out)
     typer.echo(f"{g.n_nodes:,} nodes, {g.n_edges:,} edges → {out}")
 
 
 @app.command("trace")
 def trace(
     seeds: list[str] = typer.Argument(..., help="seed numbers or 18-character ID numbers"),
-    out: Path = typer.Option(..., help="folder for ranked.csv, subgraph.json and summary.json"),
-    graph: Path = typer.Option(None, help="graph folder from `fanzha graph build`"),
+    out: Path = typer.Option(..., help="folder for ranked.csv, subgraph.json, summary.json, report.html, report.pdf"),
+    graph: Path = typer.Option(None, help="graph folder from `fanzha graph build` (default: FANZHA_GRAPH_DIR)"),
     subscribers: Path = typer.Option(None, exists=True, help="build the graph on the fly: subscribers file"),
     cdr: Path = typer.Option(None, exists=True, help="build the graph on the fly: CDR file, folder or store"),
     edge_type: list[str] = typer.Option(None, "--edge-type", help=EDGE_HELP),
@@ -61,6 +63,8 @@ def trace(
     hops: int = typer.Option(None, help="walk steps from the seeds (default 4; 2 = direct 2-hop neighbourhood)"),
     top: int = typer.Option(50, help="lines in the ranked list"),
     all_numbers: bool = typer.Option(False, help="also rank other carriers' numbers (default: own lines only)"),
+    report: bool = typer.Option(True, help="also write the traceability report (report.html, report.pdf)"),
+    case: str = typer.Option(None, help="case number printed on the report"),
 ) -> None:
     """溯源拓展 — rank the lines tied to the seeds, with the reason for each link."""
     from fanzha.analytics.graph import EDGE_TYPES, Graph, expand, resolve_seeds
@@ -74,12 +78,13 @@ def trace(
     for t in edge_type or []:
         if t not in EDGE_TYPES:
             raise typer.BadParameter(f"unknown edge type {t!r}; one of {', '.join(EDGE_TYPES)}")
-    if graph is not None:
-        g = Graph.load(graph)
-    elif subscribers is not None:
+    if subscribers is not None and graph is None:
         g = _build(subscribers, cdr, None, None, 120)
     else:
-        raise typer.BadParameter("give --graph, or --subscribers (and --cdr) to build one")
+        graph = graph or get_settings().graph_path
+        if not (graph / "graph.json").is_file():
+            raise typer.BadParameter(f"no graph at {graph}: run `fanzha graph build`, or give --subscribers (and --cdr)")
+        g = Graph.load(graph)
     protector = Protector.from_settings(get_settings())
     ids, missing = resolve_seeds(g, seeds, protector=protector)
     if not ids:
@@ -100,3 +105,27 @@ def trace(
     for row in table.head(10).itertuples():
         typer.echo(f"{row.rank:3d}  {mask_msisdn(row.msisdn)}  {row.score:.4f}  {row.edge_types}")
     typer.echo(f"{len(table)} linked lines → {out / 'ranked.csv'}")
+    if report:
+        _report(g, seeds, graph, out, params, case)
+
+
+def _report(g, seeds: list[str], graph: Path | None, out: Path, params: dict, case: str | None) -> None:
+    """The traceability report of the same expansion, as the web app makes it (masked, with charts and picture)."""
+    import getpass
+
+    from fanzha.analytics.graph.edges import _epoch
+    from fanzha.casework.tracing import report, service
+    from fanzha.privacy import Protector
+
+    def when(value: str | None):
+        return None if value is None else datetime.fromtimestamp(_epoch(value), UTC)
+
+    settings = get_settings()
+    p = service.TraceParams(edge_types=tuple(params["edge_types"] or ()), since=when(params["since"]),
+                            until=when(params["until"]), hops=params["hops"], top=params["top"])
+    result = service.trace(g, seeds, params=p, protector=Protector.from_settings(settings))
+    charts = service.charts(graph or out, settings.home / "store", result["ranked"], height=110)
+    data = report.report_data(result, charts=charts, generated_by=getpass.getuser(), case_label=case or "未立案",
+                              run_label="命令行 fanzha trace")
+    html, pdf = report.write_files(data, out)
+    typer.echo(f"traceability report → {html}, {pdf}")

@@ -113,16 +113,17 @@ def build_edges(
         register(con, "cdr", cdr)
         cols = {r[0] for r in con.execute("DESCRIBE cdr").fetchall()}
         rid = "CAST(record_id AS VARCHAR)" if "record_id" in cols else "NULL"
+        direction = "lower(trim(CAST(direction AS VARCHAR)))" if "direction" in cols else "NULL"
         where = " AND ".join(x for x in (f"t >= {lo}" if lo is not None else "",
                                          f"t <= {hi}" if hi is not None else "") if x) or "true"
         con.execute(f"""CREATE OR REPLACE TEMP TABLE g_calls AS SELECT * FROM (
             SELECT trim(msisdn) AS msisdn, trim(CAST(peer AS VARCHAR)) AS peer, CAST(imei AS VARCHAR) AS imei,
                    CAST(cell_id AS VARCHAR) AS cell_id, {_ts('start_time')} AS t,
-                   TRY_CAST(duration_s AS BIGINT) AS d, {rid} AS record_id
+                   TRY_CAST(duration_s AS BIGINT) AS d, {rid} AS record_id, {direction} AS direction
             FROM cdr) WHERE t IS NOT NULL AND {where}""")
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE g_calls (msisdn VARCHAR, peer VARCHAR, imei VARCHAR, "
-                    "cell_id VARCHAR, t BIGINT, d BIGINT, record_id VARCHAR)")
+                    "cell_id VARCHAR, t BIGINT, d BIGINT, record_id VARCHAR, direction VARCHAR)")
 
     wanted = edge_types or tuple(EDGE_SQL)
     parts = [EDGE_SQL[e].replace("$window", str(int(counter_window_s))) for e in wanted]

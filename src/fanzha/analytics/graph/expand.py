@@ -152,12 +152,13 @@ def _edge_info(g: Graph, src: int, dst: int, entry: int, *, with_evidence: bool)
     return info
 
 
-def _describe(path: list[dict]) -> str:
-    """seed 133…  —同一证件→  证件 4212****  —同一证件→  this line"""
-    parts = [path[0]["src"]]
+def describe(path: list[dict], label=lambda kind, text: text) -> str:
+    """seed 133…  —同一证件→  证件 4212****  —同一证件→  this line; `label(kind, text)` may mask each node."""
+    parts = [label(path[0]["src_kind"], path[0]["src"])]
     for e in path:
         hop = EDGE_ZH[e["edge_type"]]
-        parts.append(f"—{hop}→ " + (f"{NODE_ZH[e['dst_kind']]} {e['dst']}" if e["dst_kind"] != "line" else e["dst"]))
+        shown = label(e["dst_kind"], e["dst"])
+        parts.append(f"—{hop}→ " + (f"{NODE_ZH[e['dst_kind']]} {shown}" if e["dst_kind"] != "line" else shown))
     return " ".join(parts)
 
 
@@ -225,7 +226,7 @@ def expand(g: Graph, seeds: list[int], *, hops: int = DEFAULT_HOPS, top: int = 5
         types = sorted({e["edge_type"] for p in paths for e in p}, key=EDGE_TYPES.index)
         rows.append({"rank": rank, "node_id": v, "msisdn": g.labels[v].as_py(), "score": sc,
                      "own": bool(g.own[v]), "hops": min((len(p) for p in paths), default=None),
-                     "edge_types": " ".join(types), "reasons": "；".join(_describe(p) for p in paths),
+                     "edge_types": " ".join(types), "reasons": "；".join(describe(p) for p in paths),
                      "paths": paths})
     cols = ["rank", "node_id", "msisdn", "score", "own", "hops", "edge_types", "reasons", "paths"]
     return Expansion(seeds=seed_arr.tolist(), table=pd.DataFrame(rows, columns=cols), steps=steps, graph=g)

@@ -8,7 +8,7 @@ also memory-mapped, and read only for the edges a result explains.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ class Graph:
     t_last: np.ndarray
     eid: np.ndarray         # int64 row of the edge in `edges`
     edges: pa.Table | None = None  # src, dst, edge_type, weight, n, t_first, t_last, evidence
+    meta: dict = field(default_factory=dict)  # how it was built: sources, data time range, built_at (build.py)
 
     @property
     def n_nodes(self) -> int:
@@ -65,7 +66,7 @@ class Graph:
             _write_ipc(out / "edges.arrow", self.edges)
         (out / "graph.json").write_text(json.dumps(
             {"nodes": self.n_nodes, "edges": self.n_edges, "edge_types": list(EDGE_TYPES),
-             "node_kinds": list(NODE_KINDS)}, indent=2))
+             "node_kinds": list(NODE_KINDS), "meta": self.meta}, indent=2, ensure_ascii=False))
         return out
 
     @classmethod
@@ -76,8 +77,9 @@ class Graph:
         arrays = {n: np.load(path / f"{n}.npy", mmap_mode="r" if mmap else None) for n in _ARRAYS}
         nodes = _read_ipc(path / "nodes.arrow")
         edges = _read_ipc(path / "edges.arrow") if (path / "edges.arrow").is_file() else None
+        meta = json.loads((path / "graph.json").read_text()).get("meta") or {}
         return cls(keys=nodes.column("key").combine_chunks(), labels=nodes.column("label").combine_chunks(),
-                   edges=edges, **arrays)
+                   edges=edges, meta=meta, **arrays)
 
 
 def _write_ipc(path: Path, table: pa.Table) -> None:

@@ -84,6 +84,7 @@ class CaseFile:
     actions: list[ActionForm] = field(default_factory=list)
     measures: list[tuple[str, str]] = field(default_factory=list)
     can_retry: bool = False
+    reports: list[dict] = field(default_factory=list)  # traceability reports (溯源报告) stored with the case
 
 
 def _alert_row(a: Alert) -> dict:
@@ -116,6 +117,7 @@ def actions_for(case: Case, principal: Principal) -> list[ActionForm]:
 
 def case_file(db: Session, *, case: Case, principal: Principal, settings: Settings) -> CaseFile:
     from fanzha.casework.auth.enums import Permission
+    from fanzha.casework.tracing.flows import reports_for_case
 
     now = utcnow()
     lines = service.case_lines(db, case_id=case.id)
@@ -145,6 +147,8 @@ def case_file(db: Session, *, case: Case, principal: Principal, settings: Settin
         actions=actions_for(case, principal),
         measures=[(m.value, MEASURE_LABELS[m]) for m in Measure if m != Measure.RESTORE],
         can_retry=principal.can(Permission.CASE_WORK),
+        reports=[{"id": r.id, "run_id": r.run_id, "status": r.status, "at": r.requested_at, "by": r.requested_by,
+                  "done": r.status == "done"} for r in reports_for_case(db, case_id=case.id)],
     )  # fmt: skip
 
 

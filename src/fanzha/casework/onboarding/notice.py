@@ -28,7 +28,7 @@ NOTICE_TEXT = (
 )
 
 
-def _font_face() -> str:
+def font_face() -> str:
     for path in FONT_CANDIDATES:
         if path.exists():
             return f"@font-face {{ font-family: 'FanzhaCJK'; src: url('{path.as_uri()}'); }}"
@@ -49,7 +49,7 @@ def render_html(*, name: str, id_no: str, check, steps: list[tuple[str, datetime
     paras = "".join(f"<p>{escape(t)}</p>" for t in NOTICE_TEXT)
     step_rows = "".join(f"<tr><td>{escape(label)}</td><td>{_cst(at)}</td></tr>" for label, at in steps)
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><style>
-{_font_face()}
+{font_face()}
 @page {{ size: A4; margin: 20mm; }}
 body {{ font-family: 'FanzhaCJK', 'Noto Sans CJK SC', sans-serif; font-size: 11pt; line-height: 1.6; }}
 h1 {{ text-align: center; font-size: 18pt; letter-spacing: 4pt; }}

@@ -1,0 +1,55 @@
+"""Tracing fixtures: a small synthetic province and its published graph (built once per session), a ring seed."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# The web fixtures (app on the test database, users, live server, browser page) are shared from tests/web;
+# `web_settings` is this area's own (the app reads the province's graph).
+from web.conftest import (  # noqa: F401
+    _cheap_argon2, client, csrf_from, live_server, login, make_user, page, web_app,
+)
+
+
+@dataclass(frozen=True)
+class Province:
+    data: Path          # the simulator's files
+    graph: Path         # the published graph folder
+    seed: str           # a ring member (clear number)
+    ring: frozenset     # the ring's other own lines
+
+
+@pytest.fixture(scope="session")
+def province(tmp_path_factory) -> Province:
+    from cryptography.fernet import Fernet
+
+    from fanzha.analytics.graph.build import build_graph
+    from fanzha.privacy import Protector
+    from fanzha.sim import simulate
+
+    root = tmp_path_factory.mktemp("trace-province")
+    data = root / "sim"
+    simulate(lines=1500, days=2, seed=1, out=data)
+    # Any fixed keys will do: seeds are given by number in these tests.
+    protector = Protector(b"k" * 32, Fernet.generate_key())
+    build_graph(subscribers=data / "subscribers.csv", cdr=data / "cdr", protector=protector, out=root / "graph")
+    rings = defaultdict(list)
+    with open(data / "labels.csv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["ring_id"]:
+                rings[row["ring_id"]].append(row["msisdn"])
+    members = max(rings.values(), key=len)
+    return Province(data=data, graph=root / "graph", seed=members[0], ring=frozenset(members[1:]))
+
+
+@pytest.fixture
+def web_settings(db_url, province):
+    """Settings on the test database that read the province's graph (as FANZHA_GRAPH_DIR would)."""
+    from fanzha.config import Settings
+
+    return Settings(graph_dir=province.graph, rate_login_per_minute=100_000, rate_query_per_minute=100_000)

@@ -132,3 +132,28 @@ def test_trace_cli_by_id_seed(files, tmp_path):
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert ID_A not in json.dumps(summary)
     assert SEED[3:7] not in res.output.split("→")[0]  # terminal output masks numbers
+    # The traceability report of the same expansion, masked, beside the tables.
+    html = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
+    assert (tmp_path / "o" / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert "溯源报告" in html and "4212**********123X" in html and ID_A not in html and SEED not in html
+    assert "traceability report →" in res.output
+
+
+def test_graph_build_publishes_where_the_web_app_reads(files, tmp_path, monkeypatch):
+    from fanzha.analytics.graph.build import line_traffic
+    from fanzha.config import reset_settings
+
+    monkeypatch.setenv("FANZHA_GRAPH_DIR", str(tmp_path / "published"))
+    reset_settings()
+    res = CliRunner().invoke(app, ["graph", "build", "--subscribers", str(files / "subscribers.csv"),
+                                   "--cdr", str(files / "cdr")])
+    assert res.exit_code == 0, res.output
+    g = Graph.load(tmp_path / "published")
+    assert g.meta["calls"] == 4 and g.meta["data_since"].startswith("2026-03-01T02:00")
+    assert line_traffic(tmp_path / "published", [SEED, LONER, "13999999999"]) == {
+        SEED: [(1772330400, 1.0, 1.0)], LONER: [(1772506800, 1.0, 1.0)],
+        "13999999999": []}
+    # Rebuilding swaps the folder whole: no temporary folders are left beside it.
+    assert CliRunner().invoke(app, ["graph", "build", "--subscribers", str(files / "subscribers.csv")]).exit_code == 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".published")] == []
+    assert Graph.load(tmp_path / "published").meta["calls"] == 0

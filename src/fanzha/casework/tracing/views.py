@@ -56,7 +56,7 @@ def _time(value: str) -> datetime | None:
     try:
         return input_time(datetime.fromisoformat(value))
     except ValueError:
-        raise ValueError(f"时间格式无效 invalid time: {value[:30]}") from None
+        raise ValueError("时间格式无效，应为 2026-11-05T08:00 invalid time") from None
 
 
 @router.post("/trace", include_in_schema=False)

@@ -1,14 +1,14 @@
 """tracing: trace runs and traceability reports
 
 Revision ID: 0009_trace_reports
-Revises: 0005_casework
+Revises: 0010_supervision
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0009_trace_reports'
-down_revision = '0005_casework'
+down_revision = '0010_supervision'
 branch_labels = None
 depends_on = None
 

@@ -44,7 +44,8 @@ def test_trace_graph_case_and_report(page, live_server, make_user, province):
     page.wait_for_url("**/trace/runs/*")
     assert page.locator("#case-link").is_visible()
     # Progress is polled until the report is done; then its links appear.
-    page.wait_for_selector('li.report[data-status="done"] a.pdf', timeout=60_000)
+    # The report job's progress bar (static/jobs.js) runs until done, then the report's links show.
+    page.wait_for_selector("li.report a.pdf", state="visible", timeout=90_000)
     page.click("#case-link")
     page.wait_for_url("**/cases/*")
     assert page.locator("#lines tbody tr").count() >= 2

@@ -120,25 +120,30 @@ def test_case_from_chosen_lines_and_stored_report(engine, province):
         with pytest.raises(ValueError, match="choose at least one line"):
             flows.open_case(db, ctx=ctx, actor=_actor(), run=flows.get_run(db, run_id=run_id), ranks=[999])
 
-    flows.generate_report(factory, ctx=ctx, report_id=rep_id)
+    from fanzha.jobs import service as jobs
+
+    with factory() as db:
+        job_id = db.get(TraceReport, rep_id).job_id
+        assert flows.report_state(db, db.get(TraceReport, rep_id)).state == "queued"
+    jobs.run(engine, job_id, flows.report_work(engine, ctx=ctx, report_id=rep_id))
     with factory() as db:
         rep = db.get(TraceReport, rep_id)
-        assert rep.status == "done" and rep.progress == 100, rep.error
+        state = flows.report_state(db, rep)
+        assert state.state == "done" and state.percent == 100, state.error
         assert rep.pdf[:5] == b"%PDF-" and rep.case_id == case_id and len(rep.sha256) == 64
         assert f"案件 #{case_id}" in rep.html and "analyst1" in rep.html
         assert not MOBILE.search(rep.html)
         assert [r.id for r in flows.reports_for_case(db, case_id=case_id)] == [rep_id]
 
 
-def test_failed_generation_is_recorded_and_stale_reports_requeue(engine, province):
-    from datetime import timedelta
-
+def test_failed_generation_is_recorded_on_the_job_and_nothing_half_stored(engine, province):
     from sqlalchemy.orm import sessionmaker
 
-    from fanzha.casework.context import utcnow, work_context
+    from fanzha.casework.context import work_context
     from fanzha.casework.tracing import flows
-    from fanzha.casework.tracing.models import TraceReport, TraceRun
+    from fanzha.casework.tracing.models import TraceReport
     from fanzha.config import Settings
+    from fanzha.jobs import service as jobs
 
     ctx = work_context(Settings(graph_dir=province.graph))
     factory = sessionmaker(bind=engine, expire_on_commit=False)
@@ -146,17 +151,13 @@ def test_failed_generation_is_recorded_and_stale_reports_requeue(engine, provinc
         run = flows.record_run(db, ctx=ctx, actor=_actor(), result=_trace(province, top=3))
         run.result = "{not json"  # a damaged run cannot be reported; the failure is stored, not raised
         rep = flows.request_report(db, ctx=ctx, actor=_actor(), run=run)
-        stale = flows.request_report(db, ctx=ctx, actor=_actor(), run=run)
-        stale.status, stale.updated_at = "running", utcnow() - timedelta(hours=1)
-        rep_id, stale_id = rep.id, stale.id
-    flows.generate_report(factory, ctx=ctx, report_id=rep_id)
-    with factory() as db, db.begin():
-        failed = db.get(TraceReport, rep_id)
-        assert failed.status == "failed" and "JSONDecodeError" in failed.error and failed.pdf is None
-        assert flows.resume_stale(db) == [stale_id]
+        rep_id, job_id = rep.id, rep.job_id
+    jobs.run(engine, job_id, flows.report_work(engine, ctx=ctx, report_id=rep_id))
     with factory() as db:
-        assert db.get(TraceReport, stale_id).status == "queued"
-        assert db.get(TraceRun, run.id) is not None
+        rep = db.get(TraceReport, rep_id)
+        state = flows.report_state(db, rep)
+        assert state.state == "failed" and "JSONDecodeError" in state.error
+        assert rep.pdf is None and rep.html is None and rep.finished_at is None
 
 
 @pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("pdftotext")), reason="poppler-utils missing")

@@ -117,7 +117,7 @@ def actions_for(case: Case, principal: Principal) -> list[ActionForm]:
 
 def case_file(db: Session, *, case: Case, principal: Principal, settings: Settings) -> CaseFile:
     from fanzha.casework.auth.enums import Permission
-    from fanzha.casework.tracing.flows import reports_for_case
+    from fanzha.casework.tracing.flows import report_state, reports_for_case
 
     now = utcnow()
     lines = service.case_lines(db, case_id=case.id)
@@ -147,8 +147,8 @@ def case_file(db: Session, *, case: Case, principal: Principal, settings: Settin
         actions=actions_for(case, principal),
         measures=[(m.value, MEASURE_LABELS[m]) for m in Measure if m != Measure.RESTORE],
         can_retry=principal.can(Permission.CASE_WORK),
-        reports=[{"id": r.id, "run_id": r.run_id, "status": r.status, "at": r.requested_at, "by": r.requested_by,
-                  "done": r.status == "done"} for r in reports_for_case(db, case_id=case.id)],
+        reports=[{"id": r.id, "run_id": r.run_id, "at": r.requested_at, "by": r.requested_by, "done": r.pdf is not None,
+                  "state": report_state(db, r).state_label} for r in reports_for_case(db, case_id=case.id)],
     )  # fmt: skip
 
 

@@ -3,16 +3,15 @@
 Opening a case goes through casework: the cases service opens (or joins, by line/owner/ring key) one case
 with the chosen lines as subjects, and ``raise_alert`` files one alert per line carrying its trace
 evidence (score, reasons, edge types), so the case page shows why each line is there.
-Reports are generated outside the request (``generate_report``), with progress written as it goes; the
-HTML and PDF are stored in one final transaction, so a crash leaves the report queued, never half-stored,
-and ``resume_stale`` picks it up again.
+Reports are page jobs (``fanzha.jobs``: progress polled by the page, failures recorded, a job whose server
+stopped reads as interrupted); the HTML and PDF are stored in one final transaction, so a crash leaves the
+report without files, never half-stored, and it can simply be requested again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,11 +21,13 @@ from fanzha.casework.audit import service as audit
 from fanzha.casework.auth.principal import Principal
 from fanzha.casework.cases import flows as case_flows
 from fanzha.casework.cases.models import Case
-from fanzha.casework.context import WorkContext, aware, utcnow
+from fanzha.casework.context import WorkContext, utcnow
 from fanzha.casework.tracing import service
 from fanzha.casework.tracing.models import TraceReport, TraceRun
+from fanzha.db import session_scope
+from fanzha.jobs import service as jobs
+from fanzha.jobs.models import Job
 
-STALE_AFTER = timedelta(minutes=10)
 # Trace leads go to review, not straight to a measure: their alert score stays below the default
 # auto-suspension threshold (FANZHA_AUTO_SUSPEND_SCORE 0.97) whatever the walk score.
 LEAD_SCORE_LOW, LEAD_SCORE_HIGH = 0.5, 0.9
@@ -82,47 +83,45 @@ def open_case(db: Session, *, ctx: WorkContext, actor: Principal, run: TraceRun,
 
 
 def request_report(db: Session, *, ctx: WorkContext, actor: Principal, run: TraceRun) -> TraceReport:
-    now = utcnow()
-    rep = TraceReport(run_id=run.id, case_id=run.case_id, status="queued", progress=0, step="排队中",
-                      requested_by=actor.username[:64], requested_at=now, updated_at=now)
+    """Queue a report as a page job (launch ``report_work`` with fanzha.jobs after the commit)."""
+    job = jobs.create(db, kind="trace_report", title=f"溯源报告 · 溯源 #{run.id}", actor=actor,
+                      params={"run": run.id, "case": run.case_id})
+    rep = TraceReport(run_id=run.id, case_id=run.case_id, job_id=job.id, requested_by=actor.username[:64],
+                      requested_at=utcnow())
     db.add(rep)
     db.flush()
     audit.record(db, key=ctx.key, actor=actor, action="trace.report.request", subject_type="trace_report",
-                 subject_id=rep.id, detail={"run": run.id, "case": run.case_id})
+                 subject_id=rep.id, detail={"run": run.id, "case": run.case_id, "job": job.id})
     return rep
 
 
-def _progress(factory, report_id: int, *, progress: int, step: str, status: str = "running", **extra) -> None:
-    with factory() as db, db.begin():
-        rep = db.get(TraceReport, report_id)
-        rep.status, rep.progress, rep.step, rep.updated_at = status, progress, step, utcnow()
-        for k, v in extra.items():
-            setattr(rep, k, v)
+def report_work(engine, *, ctx: WorkContext, report_id: int) -> jobs.Work:
+    """The job's work: charts, picture, HTML, PDF; stored on the report row in one final transaction."""
 
+    def work(progress: jobs.Progress) -> None:
+        from fanzha.casework.tracing import report
 
-def generate_report(factory, *, ctx: WorkContext, report_id: int) -> None:
-    """Build the report of a queued request. `factory` makes sessions (sessionmaker); never raises."""
-    from fanzha.casework.tracing import report
-
-    try:
-        with factory() as db:
+        progress.set_total(4)
+        with session_scope(engine) as db:
             rep = db.get(TraceReport, report_id)
             run = db.get(TraceRun, rep.run_id)
             result, selected = result_of(run), _case_lines(db, rep.case_id)
             by, run_id, case_id = rep.requested_by, run.id, rep.case_id
-        _progress(factory, report_id, progress=10, step="读取话务")
+        progress.advance(1, "读取关联号码话务")
         charts = service.charts(ctx.settings.graph_path, ctx.settings.home / "store", result["ranked"], height=110)
-        _progress(factory, report_id, progress=40, step="绘制关联图")
+        progress.advance(1, "绘制关联图，排版报告")
         data = report.report_data(result, charts=charts, generated_by=by, run_label=f"溯源 #{run_id}",
                                   case_label=f"案件 #{case_id}" if case_id else "未立案", selected=selected,
                                   number=f"TR-{run_id:05d}-{report_id:05d}")
         html = report.render_html(data)
-        _progress(factory, report_id, progress=60, step="生成 PDF（嵌入中文字体）")
+        progress.advance(1, "生成 PDF（嵌入中文字体）")
         pdf = report.render_pdf(html)
-        _progress(factory, report_id, progress=100, step="完成", status="done", html=html, pdf=pdf,
-                  sha256=hashlib.sha256(pdf).hexdigest(), finished_at=utcnow(), error=None)
-    except Exception as exc:  # recorded on the report and shown on the page; the worker must not die silently
-        _progress(factory, report_id, progress=0, step="失败", status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+        with session_scope(engine) as db:
+            rep = db.get(TraceReport, report_id)
+            rep.html, rep.pdf, rep.sha256, rep.finished_at = html, pdf, hashlib.sha256(pdf).hexdigest(), utcnow()
+        progress.advance(1, "完成")
+
+    return work
 
 
 def _case_lines(db: Session, case_id: int | None) -> set[str]:
@@ -133,14 +132,8 @@ def _case_lines(db: Session, case_id: int | None) -> set[str]:
     return {v.msisdn for v in case_lines(db, case_id=case_id)}
 
 
-def resume_stale(db: Session) -> list[int]:
-    """Reports queued or running with no progress for a while (the server stopped): to be generated again."""
-    cutoff = utcnow() - STALE_AFTER
-    rows = db.execute(select(TraceReport).where(TraceReport.status.in_(["queued", "running"]))).scalars().all()
-    stale = [r for r in rows if aware(r.updated_at) < cutoff]
-    for r in stale:
-        r.status, r.progress, r.step, r.updated_at = "queued", 0, "重新排队", utcnow()
-    return [r.id for r in stale]
+def report_state(db: Session, rep: TraceReport) -> jobs.JobStatus:
+    return jobs.status(db.get(Job, rep.job_id))
 
 
 def reports_for_case(db: Session, *, case_id: int) -> list[TraceReport]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Path, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from fanzha.analytics.graph.kinds import EDGE_TYPES, EDGE_ZH
 from fanzha.casework.auth.enums import Permission
@@ -15,6 +15,7 @@ from fanzha.casework.cases.views import ctx_of, send_orders
 from fanzha.casework.context import input_time
 from fanzha.casework.tracing import flows, service
 from fanzha.casework.types import Text
+from fanzha.jobs import service as jobs
 from fanzha.web import nav
 from fanzha.web.deps import Db, require
 from fanzha.web.security import csrf_protect
@@ -25,7 +26,6 @@ RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 nav.register(nav.NavItem("溯源分析", "/trace", Permission.ALERT_READ, 32))
 # The stored report is a self-contained document without scripts: allow its own inline styles, nothing else.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src 'self'; sandbox"
-REPORT_STEPS = [("queued", "排队中"), ("running", "生成中"), ("done", "完成"), ("failed", "失败")]
 
 
 def _graph_state(request: Request) -> tuple[dict | None, str | None]:
@@ -94,10 +94,11 @@ def _run_or_404(db, run_id: int):
     return run
 
 
-def _report_row(rep) -> dict:
-    return {"id": rep.id, "status": rep.status, "label": dict(REPORT_STEPS).get(rep.status, rep.status),
-            "progress": rep.progress, "step": rep.step, "at": rep.requested_at, "by": rep.requested_by,
-            "finished": rep.finished_at, "error": rep.error, "case_id": rep.case_id}
+def _report_row(db, rep, who: Principal) -> dict:
+    state = flows.report_state(db, rep)
+    # The job's progress URL answers its owner only (fanzha.jobs); others see the state as of this page.
+    return {"id": rep.id, "case_id": rep.case_id, "at": rep.requested_at, "by": rep.requested_by,
+            "ready": rep.pdf is not None, "job": state, "own": rep.requested_by == who.username}
 
 
 @router.get("/trace/runs/{run_id}", include_in_schema=False)
@@ -113,14 +114,16 @@ def run_page(request: Request, run_id: RowId, db: Db, who: Principal = Depends(r
     return render(request, "trace_run.html", {
         "run": run, "result": result, "ranked": ranked, "charts": charts, "drawing": drawing,
         "edge_zh": EDGE_ZH, "can_case": who.can(Permission.CASE_WORK),
-        "reports": [_report_row(r) for r in flows.reports_for_run(db, run_id=run.id)],
+        "reports": [_report_row(db, r, who) for r in flows.reports_for_run(db, run_id=run.id)],
         "message": request.query_params.get("message")})  # fmt: skip
 
 
 def _queue_report(request: Request, db, background: BackgroundTasks, who: Principal, run) -> int:
     rep = flows.request_report(db, ctx=ctx_of(request), actor=who, run=run)
     db.commit()
-    background.add_task(flows.generate_report, request.app.state.sessionmaker, ctx=ctx_of(request), report_id=rep.id)
+    engine = request.app.state.engine
+    work = flows.report_work(engine, ctx=ctx_of(request), report_id=rep.id)
+    background.add_task(jobs.launch, engine, rep.job_id, work)  # after this request's commit
     return rep.id
 
 
@@ -158,19 +161,13 @@ def _report_or_404(db, report_id: int):
     return rep
 
 
-@router.get("/trace/reports/{report_id}/status", include_in_schema=False)
-def report_status(report_id: RowId, db: Db, _: Principal = Depends(require(Permission.CASE_WORK))):
-    rep = _report_or_404(db, report_id)
-    return JSONResponse({k: v for k, v in _report_row(rep).items() if k not in ("at", "finished")})
-
-
 @router.get("/trace/reports/{report_id}/report.{fmt}", include_in_schema=False)
 def report_file(request: Request, report_id: RowId, fmt: str, db: Db,
                 who: Principal = Depends(require(Permission.CASE_WORK))):  # fmt: skip
     rep = _report_or_404(db, report_id)
     if fmt not in ("pdf", "html"):
         raise HTTPException(status_code=404, detail="格式不存在 unknown format")
-    if rep.status != "done":
+    if rep.pdf is None:
         raise HTTPException(status_code=409, detail="报告尚未生成完成 report not ready")
     flows.downloaded(db, ctx=ctx_of(request), actor=who, rep=rep, fmt=fmt)
     name = f"trace-report-{rep.id}.{fmt}"

@@ -32,29 +32,28 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=True),
-    sa.Column('status', sa.String(length=16), nullable=False, comment='queued | running | done | failed'),
-    sa.Column('progress', sa.Integer(), nullable=False, comment='percent'),
-    sa.Column('step', sa.String(length=64), nullable=True),
+    sa.Column('job_id', sa.Integer(), nullable=False),
     sa.Column('requested_by', sa.String(length=64), nullable=False),
     sa.Column('requested_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('html', sa.Text(), nullable=True),
     sa.Column('pdf', sa.LargeBinary(), nullable=True),
     sa.Column('sha256', sa.String(length=64), nullable=True, comment='digest of the PDF'),
-    sa.Column('error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_trace_reports_case_id_cases')),
+    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_trace_reports_job_id_jobs')),
     sa.ForeignKeyConstraint(['run_id'], ['trace_runs.id'], name=op.f('fk_trace_reports_run_id_trace_runs')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_trace_reports'))
     )
     with op.batch_alter_table('trace_reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_trace_reports_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_trace_reports_job_id'), ['job_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_trace_reports_run_id'), ['run_id'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('trace_reports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_trace_reports_run_id'))
+        batch_op.drop_index(batch_op.f('ix_trace_reports_job_id'))
         batch_op.drop_index(batch_op.f('ix_trace_reports_case_id'))
     op.drop_table('trace_reports')
     with op.batch_alter_table('trace_runs', schema=None) as batch_op:

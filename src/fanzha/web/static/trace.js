@@ -1,5 +1,5 @@
 /* 溯源分析: draws the trace subgraph as SVG (positions from the server's layout), with zoom, pan, node drag,
-   edge-type filters and selection synced with the ranked list; polls report generation progress.
+   edge-type filters and selection synced with the ranked list; shows a report's links when its job is done.
    Written for this page only; no library, no network beyond this server. */
 (function () {
   "use strict";
@@ -123,22 +123,14 @@
     });
   }
 
-  function pollReports() {
-    var pending = document.querySelectorAll('li.report[data-status="queued"], li.report[data-status="running"]');
-    if (!pending.length) return;
-    pending.forEach(function (li) {
-      fetch("/trace/reports/" + li.getAttribute("data-report") + "/status", { credentials: "same-origin" })
-        .then(function (r) { return r.json(); })
-        .then(function (s) {
-          li.setAttribute("data-status", s.status);
-          li.querySelector("progress").value = s.progress;
-          li.querySelector(".step").textContent = s.step || s.label;
-          if (s.status === "done") li.querySelector(".links").hidden = false;
-          if (s.status === "failed" && s.error) li.querySelector(".step").textContent = "失败：" + s.error;
-        })
-        .catch(function () { /* next poll tries again */ });
+  // Report jobs: static/jobs.js polls their progress; once a job is done, show the report's links.
+  function watchReports() {
+    document.querySelectorAll("li.report .job-progress").forEach(function (box) {
+      var links = box.closest("li.report").querySelector(".links");
+      function check() { if (box.getAttribute("data-state") === "done") links.hidden = false; }
+      new MutationObserver(check).observe(box, { attributes: true, attributeFilter: ["data-state"] });
+      check();
     });
-    setTimeout(pollReports, 1000);
   }
 
   var dataEl = document.getElementById("trace-data");
@@ -150,5 +142,5 @@
       cb.addEventListener("change", function () { select(cb.closest("tr").getAttribute("data-node"), false); });
     });
   }
-  pollReports();
+  watchReports();
 })();

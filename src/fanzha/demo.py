@@ -1,10 +1,13 @@
-"""The demo job: synthetic province → registry database → detection → evaluation → casework inbox → demo
-accounts → some cases decided through the three-level review and appeals. ``fanzha demo`` then serves the
-pages with the dashboard populated (``--no-serve`` stops before).
+"""The demo job: synthetic province → registry database → detection → evaluation → association graph → demo
+accounts → the casework week replayed (inbox, 三级稽核, orders, appeals: ``fanzha.demo_casework``).
+``fanzha demo`` then serves the pages with the dashboard populated (``--no-serve`` stops before).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from rich.console import Console
@@ -12,7 +15,7 @@ from rich.table import Table
 
 from fanzha.config import Settings
 
-STEPS = 9
+STEPS = 8
 
 
 def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path) -> dict:
@@ -22,15 +25,17 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     from fanzha.casework.auth.flows import setup_demo_accounts
     from fanzha.casework.registry.load import load_cells, load_subscribers
     from fanzha.cli.user_cmd import print_accounts
-    from fanzha.demo_review import review_cases
+    from fanzha.demo_casework import replay_week
     from fanzha.migrate import upgrade
     from fanzha.sim import simulate
 
     console = Console()
     console.width = max(console.width, 130)  # keep tables whole in narrow terminals and logs
     console.rule("[bold]fanzha 反诈 demo")
-    console.print(f"1/{STEPS} 生成合成省份 synthetic province: {lines} lines, {days} days, seed {seed} → {out}")
-    sim_summary = simulate(lines=lines, days=days, seed=seed, out=out, progress=True)
+    # The simulated week ends at today's midnight (China Standard Time): the dashboard shows "the last days".
+    start = datetime.now(timezone(timedelta(hours=8))).date() - timedelta(days=days)
+    console.print(f"1/{STEPS} 生成合成省份 synthetic province: {lines} lines, {days} days from {start}, seed {seed} → {out}")
+    sim_summary = simulate(lines=lines, days=days, seed=seed, out=out, start=start, progress=True)
     console.print(f"2/{STEPS} 数据库迁移 migrating {settings.db_url}")
     upgrade(settings.db_url)
     console.print(f"3/{STEPS} 装载登记数据 loading subscribers and cells")
@@ -42,14 +47,15 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
                                 cells=out / "cells.csv", out=detect_dir)  # fmt: skip
     console.print(f"5/{STEPS} 对照真值评估 evaluating the alerts against the simulator's ground truth")
     metrics = evaluate(read_alerts(detect_dir / "alerts.csv"), read_labels(out / "labels.csv"))
-    console.print(f"6/{STEPS} 告警进入工作台 alerts into the casework inbox (merged, grouped into cases, auto-suspension)")
-    inbox = _into_casework(settings, detect_dir / "alerts.csv")
-    console.print(f"7/{STEPS} 关联图 association graph for tracing (溯源) → {settings.graph_path}")
+    console.print(f"6/{STEPS} 关联图 association graph for tracing (溯源) → {settings.graph_path}")
     graph = _graph(settings, out)
-    console.print(f"8/{STEPS} 演示账号 demo accounts (one per role)")
+    console.print(f"7/{STEPS} 演示账号 demo accounts (one per role)")
     accounts = setup_demo_accounts(settings=settings)
-    console.print(f"9/{STEPS} 三级稽核与申诉 demo reviewers decide cases (L1/L2/L3), orders sent, appeals decided")
-    review = review_cases(settings=settings, labels_csv=out / "labels.csv")
+    console.print(f"8/{STEPS} 工作台一周回放 the week replayed on the casework clock: hourly alert batches into the "
+                  "inbox (merged, grouped into cases, auto-suspension), 三级稽核 by the demo reviewers, orders, appeals")
+    with _bar(console, "告警批次 alert batches") as bar:
+        inbox, review = replay_week(settings=settings, alerts_csv=detect_dir / "alerts.csv",
+                                    labels_csv=out / "labels.csv", seed=seed, progress=bar)  # fmt: skip
 
     table = Table(title="summary 汇总")
     table.add_column("what")
@@ -63,9 +69,10 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     for det, n in sorted(detect_summary["alerts_by_detector"].items()):
         table.add_row(f"alerts: {det}", f"{n:,}")
     table.add_row("detect: seconds", f"{detect_summary['seconds']:.0f}")
+    table.add_row("casework: alert batches replayed", f"{inbox.batches:,}")
     table.add_row("casework: cases opened", f"{len(inbox.cases):,}")
     table.add_row("casework: auto-suspension orders", f"{inbox.orders:,}")
-    for label, n in (("approved (L2/L3)", review.approved), ("of which via L3", review.escalated_l3),
+    for label, n in (("approved (L2/L3)", review.approved), ("sent to L3", review.escalated_l3),
                      ("dismissed at L1", review.dismissed), ("left open", review.left_open),
                      ("orders sent", review.orders_sent)):  # fmt: skip
         table.add_row(f"review: {label}", f"{n:,}")
@@ -89,15 +96,23 @@ def _graph(settings: Settings, out: Path):
                        out=settings.graph_path)
 
 
-def _into_casework(settings: Settings, alerts_csv: Path):
-    from fanzha.casework.alerts.importer import import_alerts
-    from fanzha.casework.auth.principal import Principal
-    from fanzha.casework.measures.dispatch import dispatch_orders
-    from fanzha.db import engine_for
+class _Bar:
+    """The demo steps' progress reporter (``total(n)``, ``advance()``) on a rich progress bar."""
 
-    engine = engine_for(settings.db_url)
-    summary = import_alerts(engine, path=alerts_csv, actor=Principal.system("demo"), settings=settings)
-    if summary.orders:
-        dispatch_orders(engine, settings=settings)
-    return summary
+    def __init__(self, progress, task) -> None:
+        self.progress, self.task = progress, task
 
+    def total(self, n: int) -> None:
+        self.progress.update(self.task, total=n)
+
+    def advance(self, n: int = 1) -> None:
+        self.progress.advance(self.task, n)
+
+
+@contextmanager
+def _bar(console: Console, label: str) -> Iterator[_Bar]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=True) as progress:  # fmt: skip
+        yield _Bar(progress, progress.add_task(label, total=None))

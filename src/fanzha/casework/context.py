@@ -5,6 +5,9 @@ Services take ``settings=None`` (meaning ``get_settings()``), so callers in othe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -26,8 +29,34 @@ def work_context(settings: Settings | None = None) -> WorkContext:
     return WorkContext(settings=settings, key=chain_key(settings), protector=Protector.from_settings(settings))
 
 
+class ReplayClock:
+    """A settable casework clock, for replaying history (the demo replays its simulated week: alerts arrive
+    at their detection time, reviewers decide hours later). Audit events keep the wall clock."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def set(self, at: datetime) -> None:
+        self.at = at
+
+
+_clock: ContextVar[ReplayClock | None] = ContextVar("fanzha_casework_clock", default=None)
+
+
+@contextmanager
+def replay_clock(at: datetime) -> Iterator[ReplayClock]:
+    """Within the block (this thread/context only), casework ``utcnow()`` reads the returned clock."""
+    clock = ReplayClock(at)
+    token = _clock.set(clock)
+    try:
+        yield clock
+    finally:
+        _clock.reset(token)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    clock = _clock.get()
+    return clock.at if clock is not None else datetime.now(UTC)
 
 
 def aware(at: datetime | None) -> datetime | None:

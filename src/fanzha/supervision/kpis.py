@@ -6,7 +6,8 @@ Definitions (also shown under each panel):
   suspend, re-verify or shutdown — not restore); its day is the CST day of ``done_at``;
 - the *detector* of a shut line is the detector of the highest-scoring alert on that line in the order's case
   (else the case's highest-scoring alert; orders without a case count under their source, e.g. police);
-- *alert to measure* is from the first alert on the line in that case being received to the order's ``done_at``;
+- *alert to measure* is from the first alert on the line in that case being received to the order's ``done_at``
+  (alerts received after the measure do not count; a line without its own alert takes the case's first);
 - the *backlog* is a snapshot at ``now`` (SLA logic of the cases and appeals services); the county filter
   applies, the time range does not (old overdue work must stay visible);
 - the appeal *false-positive rate* is upheld appeals ÷ decided appeals (filed in the range).
@@ -81,11 +82,11 @@ def shut_lines(db: Session, flt: KpiFilter) -> list[ShutLine]:
         if o.msisdn in seen:
             continue
         seen.add(o.msisdn)
-        found = alerts.get(o.case_id, [])
+        done = aware(o.done_at)
+        found = [a for a in alerts.get(o.case_id, []) if aware(a.received_at) <= done]  # what was known then
         own = [a for a in found if a.subject == o.msisdn]
         best = max(own or found, key=lambda a: a.score, default=None)
         first = min((aware(a.received_at) for a in (own or found)), default=None)
-        done = aware(o.done_at)
         out.append(ShutLine(msisdn=o.msisdn, day=day_of(done), detector=best.detector if best else o.source,
                             done_at=done, lag_seconds=(done - first).total_seconds() if first else None))  # fmt: skip
     return out

@@ -32,11 +32,13 @@ def test_trace_page_runs_and_shows_masked_results(client, make_user, login, csrf
     _signed_in(client, make_user, login)
     page = client.get("/trace")
     assert page.status_code == 200 and "溯源分析" in page.text and 'id="graph-info"' in page.text
-    res = _run(client, csrf_from, province.seed)
+    assert "北京时间" in page.text
+    res = _run(client, csrf_from, province.seed, since="2026-01-01T08:00")
     assert res.status_code == 303, res.text
     run = client.get(res.headers["location"])
     assert run.status_code == 200
     html = run.text
+    assert "时间窗：2026-01-01 08:00:00 至 不限" in html  # typed in Beijing time, shown back in Beijing time
     assert not MOBILE.search(html), MOBILE.search(html).group(0)  # no clear number anywhere on the page
     data = json.loads(re.search(r'<script type="application/json" id="trace-data">(.*?)</script>', html, re.S).group(1))
     assert len(data["nodes"]) > 3 and data["edges"] and [t for t, _ in data["edge_types"]][0] == "same_id"

@@ -28,11 +28,17 @@ nav.register(nav.NavItem("溯源分析", "/trace", Permission.ALERT_READ, 32))
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src 'self'; sandbox"
 
 
+def _times(info: dict, *keys: str) -> dict:
+    """ISO strings as datetimes, so templates show them in Beijing time (the `cst` filter)."""
+    return {**info, **{k: datetime.fromisoformat(info[k]) for k in keys if info.get(k)}}
+
+
 def _graph_state(request: Request) -> tuple[dict | None, str | None]:
     try:
-        return service.graph_info(service.load_graph(request.app.state.settings.graph_path)), None
+        info = service.graph_info(service.load_graph(request.app.state.settings.graph_path))
     except service.GraphMissing as exc:
         return None, str(exc)
+    return _times(info, "data_since", "data_until", "built_at"), None
 
 
 def _form_page(request: Request, db, *, error: str | None = None, form: dict | None = None, status: int = 200):
@@ -112,7 +118,7 @@ def run_page(request: Request, run_id: RowId, db: Db, who: Principal = Depends(r
     drawing = {"nodes": result["drawing"]["nodes"], "edges": result["drawing"]["edges"],
                "edge_types": [[t, EDGE_ZH[t]] for t in EDGE_TYPES]}
     return render(request, "trace_run.html", {
-        "run": run, "result": result, "ranked": ranked, "charts": charts, "drawing": drawing,
+        "run": run, "result": result, "params": _times(result["params"], "since", "until"), "ranked": ranked, "charts": charts, "drawing": drawing,
         "edge_zh": EDGE_ZH, "can_case": who.can(Permission.CASE_WORK),
         "reports": [_report_row(db, r, who) for r in flows.reports_for_run(db, run_id=run.id)],
         "message": request.query_params.get("message")})  # fmt: skip

@@ -16,18 +16,31 @@ from web.conftest import (  # noqa: F401
 )
 
 
+# The graph is built once per session; the app under test uses the same keys, so ID seeds resolve.
+HASH_KEY, DATA_KEY = "trace-test-hash-key-0123456789abcdef", "dHJhY2UtdGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWI="
+
+
+@pytest.fixture(autouse=True)
+def _graph_keys(monkeypatch, _isolated_settings):
+    from fanzha.config import reset_settings
+
+    monkeypatch.setenv("FANZHA_HASH_KEY", HASH_KEY)
+    monkeypatch.setenv("FANZHA_DATA_KEY", DATA_KEY)
+    reset_settings()
+
+
 @dataclass(frozen=True)
 class Province:
     data: Path          # the simulator's files
     graph: Path         # the published graph folder
     seed: str           # a ring member (clear number)
     ring: frozenset     # the ring's other own lines
+    seed_owner: str     # the seed line's registered ID number
+    owner_lines: frozenset  # the owner's other lines
 
 
 @pytest.fixture(scope="session")
 def province(tmp_path_factory) -> Province:
-    from cryptography.fernet import Fernet
-
     from fanzha.analytics.graph.build import build_graph
     from fanzha.privacy import Protector
     from fanzha.sim import simulate
@@ -35,8 +48,7 @@ def province(tmp_path_factory) -> Province:
     root = tmp_path_factory.mktemp("trace-province")
     data = root / "sim"
     simulate(lines=1500, days=2, seed=1, out=data)
-    # Any fixed keys will do: seeds are given by number in these tests.
-    protector = Protector(b"k" * 32, Fernet.generate_key())
+    protector = Protector(HASH_KEY.encode(), DATA_KEY.encode())
     build_graph(subscribers=data / "subscribers.csv", cdr=data / "cdr", protector=protector, out=root / "graph")
     rings = defaultdict(list)
     with open(data / "labels.csv", encoding="utf-8") as fh:
@@ -44,7 +56,12 @@ def province(tmp_path_factory) -> Province:
             if row["ring_id"]:
                 rings[row["ring_id"]].append(row["msisdn"])
     members = max(rings.values(), key=len)
-    return Province(data=data, graph=root / "graph", seed=members[0], ring=frozenset(members[1:]))
+    with open(data / "subscribers.csv", encoding="utf-8") as fh:
+        subs = list(csv.DictReader(fh))
+    owner = next(r["id_no"] for r in subs if r["msisdn"] == members[0])
+    owned = frozenset(r["msisdn"] for r in subs if r["id_no"] == owner) - {members[0]}
+    return Province(data=data, graph=root / "graph", seed=members[0], ring=frozenset(members[1:]), seed_owner=owner,
+                    owner_lines=owned)
 
 
 @pytest.fixture

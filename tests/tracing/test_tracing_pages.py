@@ -112,3 +112,23 @@ def test_page_explains_a_missing_graph(client, make_user, login, web_app, tmp_pa
     _signed_in(client, make_user, login)
     page = client.get("/trace")
     assert page.status_code == 200 and "fanzha graph build" in page.text and 'id="graph-missing"' in page.text
+
+
+def test_seed_by_id_number(client, make_user, login, csrf_from, province, web_app):
+    from sqlalchemy import select
+
+    from fanzha.casework.tracing.models import TraceRun
+    from fanzha.db import session_scope
+    from fanzha.privacy import mask_id
+
+    _signed_in(client, make_user, login)
+    res = _run(client, csrf_from, province.seed_owner.lower(), edge_type=["same_id"])
+    assert res.status_code == 303, res.text
+    html = client.get(res.headers["location"]).text
+    assert mask_id(province.seed_owner) in html and province.seed_owner not in html
+    with session_scope(web_app.state.engine) as db:
+        run = db.execute(select(TraceRun)).scalar_one()
+        ranked = {r["msisdn"] for r in json.loads(run.result)["ranked"]}
+    # From the ID: every line registered to it, the seed line included.
+    assert ranked == province.owner_lines | {province.seed}
+    assert province.seed_owner not in run.result and province.seed_owner not in run.seeds_masked

@@ -76,13 +76,15 @@ def test_one_click_case_and_report_listed_with_the_case(client, make_user, login
     run_url = _run(client, csrf_from, province.seed).headers["location"]
     run_id = int(run_url.rsplit("/", 1)[1])
     page = client.get(run_url)
-    res = client.post(f"{run_url}/case", data={"rank": ["1", "3"], "csrf_token": csrf_from(page.text)})
+    assert 'id="include-seeds"' in page.text
+    res = client.post(f"{run_url}/case", data={"rank": ["1", "3"], "include_seeds": "true",
+                                               "csrf_token": csrf_from(page.text)})
     assert res.status_code == 303
     page = client.get(run_url)
     case_id = int(re.search(r'href="/cases/(\d+)" id="case-link"', page.text).group(1))
     rep_id = int(re.search(r'data-report="(\d+)"', page.text).group(1))
     # The report is a page job: its progress URL (polled by static/jobs.js) reports it done.
-    from fanzha.casework.tracing.models import TraceReport
+    from fanzha.casework.tracing.models import TraceReport, TraceRun
     from fanzha.db import session_scope
 
     with session_scope(web_app.state.engine) as db:
@@ -97,7 +99,13 @@ def test_one_click_case_and_report_listed_with_the_case(client, make_user, login
     html = client.get(f"/trace/reports/{rep_id}/report.html")
     assert "溯源报告" in html.text and f"溯源 #{run_id}" in html.text and "sandbox" in html.headers["content-security-policy"]
     case = client.get(f"/cases/{case_id}")
-    assert f"/trace/reports/{rep_id}/report.pdf" in case.text and "trace" in case.text
+    assert f"/trace/reports/{rep_id}/report.pdf" in case.text
+    from fanzha.casework.cases import service as cases
+
+    with session_scope(web_app.state.engine) as db:
+        subjects = set(cases.subject_msisdns(db, case_id=case_id))
+        run = json.loads(db.get(TraceRun, run_id).result)
+    assert subjects == {province.seed, run["ranked"][0]["msisdn"], run["ranked"][2]["msisdn"]}
     assert case.text.count('class="masked"') >= 2
     assert client.get("/trace/reports/99999/report.pdf").status_code == 404
     assert client.get(f"/trace/reports/{rep_id}/report.exe").status_code == 404

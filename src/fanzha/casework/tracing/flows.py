@@ -56,8 +56,9 @@ def viewed(db: Session, *, ctx: WorkContext, actor: Principal, run: TraceRun) ->
     audit.record(db, key=ctx.key, actor=actor, action="trace.view", subject_type="trace_run", subject_id=run.id)
 
 
-def open_case(db: Session, *, ctx: WorkContext, actor: Principal, run: TraceRun, ranks: list[int]) -> Case:
-    """One case for the chosen ranked lines (ValueError if none of the ranks exists)."""
+def open_case(db: Session, *, ctx: WorkContext, actor: Principal, run: TraceRun, ranks: list[int],
+              include_seeds: bool = False) -> Case:
+    """One case for the chosen ranked lines, and the seed lines if asked (ValueError if no rank exists)."""
     result = result_of(run)
     chosen = [r for r in result["ranked"] if r["rank"] in set(ranks)]
     if not chosen:
@@ -65,8 +66,9 @@ def open_case(db: Session, *, ctx: WorkContext, actor: Principal, run: TraceRun,
     top = max(r["score"] for r in result["ranked"]) or 1.0
     ring = f"trace:{run.id}"
     title = f"溯源 #{run.id} · {'、'.join(result['seeds'])[:120]}"
-    case, joined = case_flows.case_for_lines(db, ctx=ctx, msisdns=[r["msisdn"] for r in chosen], relation="subject",
-                                             actor=actor, title=title, keys=[("ring", ring)])
+    seeds = list(result.get("seed_lines") or []) if include_seeds else []
+    case, joined = case_flows.case_for_lines(db, ctx=ctx, msisdns=seeds + [r["msisdn"] for r in chosen],
+                                             relation="subject", actor=actor, title=title, keys=[("ring", ring)])
     for r in chosen:
         score = round(LEAD_SCORE_LOW + (LEAD_SCORE_HIGH - LEAD_SCORE_LOW) * r["score"] / top, 3)
         raise_alert(db, source="monitor", subject_type="msisdn", subject=r["msisdn"], detector="trace", score=score,
@@ -75,10 +77,11 @@ def open_case(db: Session, *, ctx: WorkContext, actor: Principal, run: TraceRun,
                     evidence={"ring": ring, "trace_run": run.id, "rank": r["rank"], "walk_score": r["score"],
                               "edge_types": r["edge_types"], "seeds": result["seeds"]})
     case_flows.log(db, case=case, actor=actor, kind="trace.case",
-                   note=f"溯源分析 #{run.id}：{len(chosen)} 个号码{'并入本案' if joined else '立案'}")
+                   note=f"溯源分析 #{run.id}：{len(chosen)} 个关联号码{f'及 {len(seeds)} 个种子号码' if seeds else ''}"
+                        f"{'并入本案' if joined else '立案'}")
     run.case_id = case.id
     audit.record(db, key=ctx.key, actor=actor, action="trace.case", subject_type="case", subject_id=case.id,
-                 detail={"run": run.id, "lines": len(chosen), "joined": joined})
+                 detail={"run": run.id, "lines": len(chosen), "seeds": len(seeds), "joined": joined})
     return case
 
 

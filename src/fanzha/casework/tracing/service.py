@@ -1,7 +1,7 @@
 """Tracing for people: run an expansion on the published graph and shape what pages and reports show.
 
-``trace(...)`` returns a JSON-able result. Numbers appear in clear only under ``ranked[i].msisdn`` (what a
-case is opened on, like ``case_lines.msisdn``); everything meant for display (labels, reasons, the drawn
+``trace(...)`` returns a JSON-able result. Numbers appear in clear only under ``ranked[i].msisdn`` and
+``seed_lines`` (what a case is opened on, like ``case_lines.msisdn``); everything meant for display (labels, reasons, the drawn
 subgraph, whose node ids are opaque ``n0, n1, …``) is masked already.
 """
 
@@ -137,7 +137,9 @@ def trace(g: Graph, seeds: list[str], *, params: TraceParams, protector) -> dict
                        "score": float(row.score), "hops": None if row.hops is None else int(row.hops),
                        "edge_types": row.edge_types.split(), "node": opaque.get(f"L:{row.msisdn}"),
                        "reasons": [describe(p, mask_label) for p in row.paths], "paths": paths})
+    seed_lines = [g.labels[i].as_py() for i in ids if g.keys[i].as_py().startswith(NODE_PREFIX["line"]) and g.own[i]]
     return {"seeds": [mask_label(NODE_KIND[g.keys[i].as_py()[:2]], g.labels[i].as_py()) for i in ids],
+            "seed_lines": seed_lines,  # clear, like ranked[].msisdn: what a case may also be opened on
             "seeds_missing": [mask_seed(s) for s in missing], "params": params.as_json(), "graph": graph_info(g),
             "ranked": ranked, "drawing": {"nodes": nodes, "edges": edges},
             "traced_at": datetime.now(UTC).isoformat(timespec="seconds")}

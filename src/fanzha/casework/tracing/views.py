@@ -115,11 +115,12 @@ def run_page(request: Request, run_id: RowId, db: Db, who: Principal = Depends(r
     settings = request.app.state.settings
     charts = service.charts(settings.graph_path, settings.home / "store", result["ranked"])
     ranked = [{k: v for k, v in r.items() if k != "msisdn"} for r in result["ranked"]]  # no clear numbers in pages
+    has_seed_lines = bool(result.pop("seed_lines", None))
     drawing = {"nodes": result["drawing"]["nodes"], "edges": result["drawing"]["edges"],
                "edge_types": [[t, EDGE_ZH[t]] for t in EDGE_TYPES]}
     return render(request, "trace_run.html", {
         "run": run, "result": result, "params": _times(result["params"], "since", "until"), "ranked": ranked, "charts": charts, "drawing": drawing,
-        "edge_zh": EDGE_ZH, "can_case": who.can(Permission.CASE_WORK),
+        "edge_zh": EDGE_ZH, "can_case": who.can(Permission.CASE_WORK), "has_seed_lines": has_seed_lines,
         "reports": [_report_row(db, r, who) for r in flows.reports_for_run(db, run_id=run.id)],
         "message": request.query_params.get("message")})  # fmt: skip
 
@@ -135,11 +136,13 @@ def _queue_report(request: Request, db, background: BackgroundTasks, who: Princi
 
 @router.post("/trace/runs/{run_id}/case", include_in_schema=False)
 def run_case(request: Request, run_id: RowId, db: Db, background: BackgroundTasks,
-             rank: list[int] = Form(default=[]), who: Principal = Depends(require(Permission.CASE_WORK))):  # fmt: skip
+             rank: list[int] = Form(default=[]), include_seeds: bool = Form(default=False),
+             who: Principal = Depends(require(Permission.CASE_WORK))):  # fmt: skip
     """One click: a case for the chosen lines (with their trace evidence), then its traceability report."""
     run = _run_or_404(db, run_id)
     try:
-        case = flows.open_case(db, ctx=ctx_of(request), actor=who, run=run, ranks=rank[:200])
+        case = flows.open_case(db, ctx=ctx_of(request), actor=who, run=run, ranks=rank[:200],
+                               include_seeds=include_seeds)
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     db.flush()

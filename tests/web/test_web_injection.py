@@ -54,6 +54,7 @@ FORMS = {
     "api_police_query": ("POST", "/api/police/queries", ["subject", "case_no", "legal_basis", "purpose", "scopes"]),
     "api_police_decide": ("POST", "/api/police/queries/{query_id}/decision", ["note", "scopes"]),
     "trace": ("POST", "/trace", ["seeds", "since", "until"]),
+    "dashboard_report": ("POST", "/dashboard/report", ["start", "end", "county"]),
 }
 VALID = {"purpose": "合法事由 test", "ref": "x", "msisdn": "13307150001", "name": "张三", "case_no": "K-1",
          "decided_on": "2026-01-01", "reason": "事由 test", "step": "observe", "subject": "13307150001",

@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,9 @@ from fanzha.casework.auth.principal import Principal
 from fanzha.db import session_scope
 
 PUBLIC = "public"
+
+# A row id in a path: a positive 32-bit integer (larger values are 422, never a database overflow).
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class LoginRequired(Exception):

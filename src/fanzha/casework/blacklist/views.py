@@ -19,7 +19,7 @@ from fanzha.casework.blacklist.enums import EntryStatus
 from fanzha.casework.blacklist.schemas import DecideRequest, EntryOut, ImportSummary, ManualEntryRequest
 from fanzha.casework.types import Text
 from fanzha.web import nav
-from fanzha.web.deps import Db, require
+from fanzha.web.deps import Db, RowId, require
 from fanzha.web.security import csrf_protect
 from fanzha.web.templating import render
 
@@ -89,7 +89,7 @@ def review_page(request: Request, db: Db, who: Principal = Depends(require(Permi
 
 
 @router.post("/review/blacklist/{entry_id}", include_in_schema=False)
-def review_submit(entry_id: int, request: Request, db: Db, decision: Text = Form(max_length=10),
+def review_submit(entry_id: RowId, request: Request, db: Db, decision: Text = Form(max_length=10),
                   note: Text = Form(default="", max_length=500),
                   who: Principal = Depends(require(Permission.REVIEW_L2))):  # fmt: skip
     try:
@@ -118,7 +118,7 @@ def api_manual(request: Request, body: ManualEntryRequest, db: Db, who: Principa
 
 
 @router.post("/api/blacklist/entries/{entry_id}/decision", response_model=EntryOut, tags=["blacklist"])
-def api_decide(entry_id: int, request: Request, body: DecideRequest, db: Db,
+def api_decide(entry_id: RowId, request: Request, body: DecideRequest, db: Db,
                who: Principal = Depends(require(Permission.REVIEW_L2))) -> EntryOut:  # fmt: skip
     """L2 approval or rejection of a pending manual entry."""
     try:

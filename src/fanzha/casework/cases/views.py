@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from fanzha.casework.alerts import service as alerts
@@ -18,13 +16,11 @@ from fanzha.casework.measures.dispatch import dispatch_orders, request_retry
 from fanzha.casework.types import Text
 from fanzha.privacy import mask_msisdn
 from fanzha.web import nav
-from fanzha.web.deps import Db, require
+from fanzha.web.deps import Db, RowId, require
 from fanzha.web.security import csrf_protect
 from fanzha.web.templating import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
-# Row ids in paths: bounded, so a huge number is a 422 rather than a driver overflow.
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 nav.register(nav.NavItem("告警", "/alerts", Permission.ALERT_READ, 30))
 nav.register(nav.NavItem("案件", "/cases", Permission.CASE_WORK, 31))
 

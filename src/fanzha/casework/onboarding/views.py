@@ -14,7 +14,7 @@ from fanzha.casework.onboarding.rules import LINE_TYPE_LABELS, load_rules
 from fanzha.casework.onboarding.schemas import CheckRequest, CheckResult, LineRequest, ReviewRequest, SignRequest, StepRequest
 from fanzha.casework.types import Text
 from fanzha.web import nav
-from fanzha.web.deps import Db, require
+from fanzha.web.deps import Db, RowId, require
 from fanzha.web.security import csrf_protect
 from fanzha.web.templating import render
 
@@ -80,7 +80,7 @@ def counter_submit(
 
 
 @router.get("/onboarding/checks/{check_id}", include_in_schema=False)
-def check_page(check_id: int, request: Request, db: Db, who: Principal = Depends(require(CHECK))):
+def check_page(check_id: RowId, request: Request, db: Db, who: Principal = Depends(require(CHECK))):
     result = _result(db, request, who, check_id)
     return render(request, "onboarding_check.html", {"r": result, "error": request.query_params.get("e")})
 
@@ -93,7 +93,7 @@ def _back(check_id: int, error: str | None = None) -> RedirectResponse:
 
 
 @router.post("/onboarding/checks/{check_id}/steps", include_in_schema=False)
-def step_submit(check_id: int, request: Request, db: Db, step: Text = Form(max_length=32),
+def step_submit(check_id: RowId, request: Request, db: Db, step: Text = Form(max_length=32),
                 note: Text = Form(default="", max_length=200), who: Principal = Depends(require(CHECK))):  # fmt: skip
     try:
         flows.record_step(db, gate=gate_of(request), actor=who, check_id=check_id, step=step, note=note)
@@ -105,7 +105,7 @@ def step_submit(check_id: int, request: Request, db: Db, step: Text = Form(max_l
 
 
 @router.post("/onboarding/checks/{check_id}/sign", include_in_schema=False)
-def sign_submit(check_id: int, request: Request, db: Db, signature_png: str = Form(default="", max_length=400_000),
+def sign_submit(check_id: RowId, request: Request, db: Db, signature_png: str = Form(default="", max_length=400_000),
                 who: Principal = Depends(require(CHECK))):  # fmt: skip
     try:
         png = flows.decode_signature(signature_png)
@@ -128,7 +128,7 @@ def _pdf(db, request: Request, who: Principal, check_id: int) -> Response:
 
 
 @router.get("/onboarding/checks/{check_id}/notice.pdf", include_in_schema=False)
-def notice_pdf(check_id: int, request: Request, db: Db, who: Principal = Depends(require(CHECK))):
+def notice_pdf(check_id: RowId, request: Request, db: Db, who: Principal = Depends(require(CHECK))):
     return _pdf(db, request, who, check_id)
 
 
@@ -140,7 +140,7 @@ def review_page(request: Request, db: Db, who: Principal = Depends(require(Permi
 
 
 @router.post("/review/onboarding/{check_id}", include_in_schema=False)
-def review_submit(check_id: int, request: Request, db: Db, decision: Text = Form(max_length=10),
+def review_submit(check_id: RowId, request: Request, db: Db, decision: Text = Form(max_length=10),
                   note: Text = Form(default="", max_length=500),
                   who: Principal = Depends(require(Permission.REVIEW_L2))):  # fmt: skip
     from urllib.parse import quote
@@ -175,13 +175,13 @@ def api_check(request: Request, body: CheckRequest, db: Db, who: Principal = Dep
 
 
 @router.get("/api/onboarding/checks/{check_id}", response_model=CheckResult, tags=["onboarding"])
-def api_get(check_id: int, request: Request, db: Db, who: Principal = Depends(require(CHECK))) -> CheckResult:
+def api_get(check_id: RowId, request: Request, db: Db, who: Principal = Depends(require(CHECK))) -> CheckResult:
     """One check with its checklist progress."""
     return _result(db, request, who, check_id)
 
 
 @router.post("/api/onboarding/checks/{check_id}/steps", response_model=CheckResult, tags=["onboarding"])
-def api_step(check_id: int, request: Request, body: StepRequest, db: Db,
+def api_step(check_id: RowId, request: Request, body: StepRequest, db: Db,
              who: Principal = Depends(require(CHECK))) -> CheckResult:  # fmt: skip
     """Record the next checklist step (in order)."""
     try:
@@ -194,7 +194,7 @@ def api_step(check_id: int, request: Request, body: StepRequest, db: Db,
 
 
 @router.post("/api/onboarding/checks/{check_id}/sign", response_model=CheckResult, tags=["onboarding"])
-def api_sign(check_id: int, request: Request, body: SignRequest, db: Db,
+def api_sign(check_id: RowId, request: Request, body: SignRequest, db: Db,
              who: Principal = Depends(require(CHECK))) -> CheckResult:  # fmt: skip
     """Store the signed anti-fraud notice (PNG signature → PDF) and complete the check."""
     try:
@@ -209,7 +209,7 @@ def api_sign(check_id: int, request: Request, body: SignRequest, db: Db,
 
 @router.get("/api/onboarding/checks/{check_id}/notice.pdf", tags=["onboarding"],
             responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "no signed notice"}})  # fmt: skip
-def api_notice(check_id: int, request: Request, db: Db, who: Principal = Depends(require(CHECK))):
+def api_notice(check_id: RowId, request: Request, db: Db, who: Principal = Depends(require(CHECK))):
     """The signed notice as PDF (audited)."""
     return _pdf(db, request, who, check_id)
 
@@ -222,7 +222,7 @@ def api_queue(request: Request, db: Db, who: Principal = Depends(require(Permiss
 
 
 @router.post("/api/onboarding/checks/{check_id}/review", response_model=CheckResult, tags=["onboarding"])
-def api_review(check_id: int, request: Request, body: ReviewRequest, db: Db,
+def api_review(check_id: RowId, request: Request, body: ReviewRequest, db: Db,
                who: Principal = Depends(require(Permission.REVIEW_L2))) -> CheckResult:  # fmt: skip
     """The L2 decision on an escalated check."""
     try:

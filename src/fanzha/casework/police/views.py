@@ -19,7 +19,7 @@ from fanzha.casework.police.schemas import QueryDecision, QueryOut, QueryRequest
 from fanzha.casework.police.service import QueryError
 from fanzha.casework.types import Text
 from fanzha.web import nav
-from fanzha.web.deps import Db, require
+from fanzha.web.deps import Db, RowId, require
 from fanzha.web.security import csrf_protect
 from fanzha.web.templating import render
 
@@ -72,7 +72,7 @@ def submit_form(
 
 
 @router.get("/police/queries/{query_id}", include_in_schema=False)
-def query_page(query_id: int, request: Request, db: Db, who: Principal = Depends(require(DESK, rate="query"))):
+def query_page(query_id: RowId, request: Request, db: Db, who: Principal = Depends(require(DESK, rate="query"))):
     q = service.get_query(db, query_id=query_id)
     if q is None or q.requested_by != who.username:
         raise HTTPException(status_code=404, detail="协查请求不存在或不是您提交的")
@@ -103,7 +103,7 @@ def review_page(request: Request, db: Db, who: Principal = Depends(require(APPRO
 
 @router.post("/police/review/{query_id}", include_in_schema=False)
 def review_submit(
-    query_id: int, request: Request, db: Db, decision: Text = Form(default="", max_length=10),
+    query_id: RowId, request: Request, db: Db, decision: Text = Form(default="", max_length=10),
     note: Text = Form(default="", max_length=500), scopes: list[str] = Form(default=[]),
     clear: Text = Form(default="", max_length=5), valid_days: int = Form(default=7, ge=1, le=30),
     who: Principal = Depends(require(APPROVE)),
@@ -145,7 +145,7 @@ def api_pending(db: Db, who: Principal = Depends(require(APPROVE))) -> list[Quer
 
 
 @router.post("/api/police/queries/{query_id}/decision", response_model=QueryOut, tags=["police"])
-def api_decide(query_id: int, request: Request, body: QueryDecision, db: Db,
+def api_decide(query_id: RowId, request: Request, body: QueryDecision, db: Db,
                who: Principal = Depends(require(APPROVE))) -> QueryOut:  # fmt: skip
     """Approve (scopes, clear or masked, validity in days) or refuse with a reason. Never one's own request."""
     try:
@@ -157,7 +157,7 @@ def api_decide(query_id: int, request: Request, body: QueryDecision, db: Db,
 
 @router.get("/api/police/queries/{query_id}/result", response_model=QueryResult, tags=["police"],
             responses={403: {"description": "not approved, or validity period over"}})  # fmt: skip
-def api_result(query_id: int, request: Request, db: Db,
+def api_result(query_id: RowId, request: Request, db: Db,
                who: Principal = Depends(require(DESK, rate="query"))) -> QueryResult:  # fmt: skip
     """The result within the approved scope and validity period (masked unless clear was granted). Audited."""
     q = service.get_query(db, query_id=query_id)

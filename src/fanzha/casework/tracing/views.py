@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Path, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from fanzha.analytics.graph.kinds import EDGE_TYPES, EDGE_ZH
@@ -17,12 +16,11 @@ from fanzha.casework.tracing import flows, service
 from fanzha.casework.types import Text
 from fanzha.jobs import service as jobs
 from fanzha.web import nav
-from fanzha.web.deps import Db, require
+from fanzha.web.deps import Db, RowId, require
 from fanzha.web.security import csrf_protect
 from fanzha.web.templating import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 nav.register(nav.NavItem("溯源分析", "/trace", Permission.ALERT_READ, 32))
 # The stored report is a self-contained document without scripts: allow its own inline styles, nothing else.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src 'self'; sandbox"

@@ -63,7 +63,7 @@ def make_filter(start: str | date | None = None, end: str | date | None = None, 
     try:
         end_d = _day(end) or today
         start_d = _day(start) or end_d - timedelta(days=DEFAULT_DAYS - 1)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a default start before year 1
         raise FilterError("日期格式应为 YYYY-MM-DD date must be YYYY-MM-DD") from None
     if start_d > end_d:
         raise FilterError("开始日期不能晚于结束日期 start is after end")

@@ -7,7 +7,6 @@ period has passed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -276,5 +275,26 @@ def result_digest(res: QueryResult) -> dict:
             "clear": res.clear}  # fmt: skip
 
 
-def dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+# --- clue batches: the KPI counts -------------------------------------------------------------------
+
+@dataclass
+class ClueStats:
+    batches: int  # batches exported (handed over) in the period
+    lines_sent: int  # lines in those batches
+    arrests: int  # feedback recorded in the period
+    devices: int
+    cards: int
+
+
+def clue_stats(db: Session, *, since: datetime, until: datetime) -> ClueStats:
+    """Clue batches handed over in [since, until) and the police feedback recorded in it (for the KPIs)."""
+    from fanzha.casework.police.models import ClueBatch, ClueFeedback
+
+    sent = db.execute(select(func.count(), func.coalesce(func.sum(ClueBatch.line_count), 0))
+                      .where(ClueBatch.exported_at >= since, ClueBatch.exported_at < until)).one()  # fmt: skip
+    fb = db.execute(select(func.coalesce(func.sum(ClueFeedback.arrests), 0),
+                           func.coalesce(func.sum(ClueFeedback.devices_seized), 0),
+                           func.coalesce(func.sum(ClueFeedback.cards_seized), 0))
+                    .where(ClueFeedback.recorded_at >= since, ClueFeedback.recorded_at < until)).one()  # fmt: skip
+    return ClueStats(batches=int(sent[0]), lines_sent=int(sent[1]), arrests=int(fb[0]), devices=int(fb[1]),
+                     cards=int(fb[2]))  # fmt: skip

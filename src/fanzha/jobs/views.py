@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from fanzha.casework.audit import service as audit
 from fanzha.casework.auth.enums import Permission
 from fanzha.casework.auth.principal import Principal
+from fanzha.casework.cases.views import RowId
 from fanzha.jobs import service
 from fanzha.web.deps import Db, require
 from fanzha.web.security import csrf_protect
@@ -21,7 +22,7 @@ SESSION = Permission.SESSION
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _job(db, job_id: int, who: Principal):
+def _job(db, job_id: RowId, who: Principal):
     job = service.get(db, job_id=job_id, actor=who)
     if job is None:
         raise HTTPException(status_code=404, detail="job not found 未找到任务")
@@ -29,18 +30,18 @@ def _job(db, job_id: int, who: Principal):
 
 
 @router.get("/jobs/{job_id}", include_in_schema=False)
-def job_page(request: Request, db: Db, job_id: int, who: Principal = Depends(require(SESSION))):
+def job_page(request: Request, db: Db, job_id: RowId, who: Principal = Depends(require(SESSION))):
     return render(request, "job.html", {"job": service.status(_job(db, job_id, who))})
 
 
 @router.get("/jobs/{job_id}/progress", include_in_schema=False)
-def job_progress(db: Db, job_id: int, who: Principal = Depends(require(SESSION))):
+def job_progress(db: Db, job_id: RowId, who: Principal = Depends(require(SESSION))):
     """Polled by static/jobs.js (same-origin, session cookie; a GET changes nothing)."""
     return asdict(service.status(_job(db, job_id, who)))
 
 
 @router.get("/jobs/{job_id}/result", include_in_schema=False)
-def job_result(request: Request, db: Db, job_id: int, who: Principal = Depends(require(SESSION))):
+def job_result(request: Request, db: Db, job_id: RowId, who: Principal = Depends(require(SESSION))):
     job = _job(db, job_id, who)
     status = service.status(job)
     if status.result_url is None:
@@ -53,6 +54,6 @@ def job_result(request: Request, db: Db, job_id: int, who: Principal = Depends(r
 
 
 @router.get("/api/jobs/{job_id}", tags=["jobs"])
-def api_job(db: Db, job_id: int, who: Principal = Depends(require(SESSION))) -> dict:
+def api_job(db: Db, job_id: RowId, who: Principal = Depends(require(SESSION))) -> dict:
     """Progress of one of your long jobs: state, done/total, percent, message, result URL when finished."""
     return asdict(service.status(_job(db, job_id, who)))

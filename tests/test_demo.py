@@ -39,3 +39,14 @@ def test_demo_end_to_end(tmp_path, monkeypatch):
     g = Graph.load(get_settings().graph_path)
     assert g.n_edges > 0 and (get_settings().graph_path / "traffic.parquet").is_file()
     assert g.meta["data_since"] < g.meta["data_until"]
+
+    # The police desk has one approved query and one exported clue batch with feedback (the dashboard counts them).
+    from fanzha.casework.police.exports import verify_manifest
+    from fanzha.casework.police.models import ClueBatch, ClueFeedback, PoliceQuery
+
+    with session_scope(engine_for(get_settings().db_url)) as db:
+        assert [q.status for q in db.execute(select(PoliceQuery)).scalars()] == ["approved"]
+        batch = db.execute(select(ClueBatch)).scalar_one()
+        assert batch.status == "exported" and batch.line_count > 0
+        assert db.scalar(select(func.count()).select_from(ClueFeedback).where(ClueFeedback.batch_id == batch.id)) == 1
+    assert verify_manifest(home / batch.folder).ok

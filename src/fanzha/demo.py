@@ -15,7 +15,7 @@ from rich.table import Table
 
 from fanzha.config import Settings
 
-STEPS = 8
+STEPS = 9
 
 
 def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path) -> dict:
@@ -23,6 +23,7 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     from fanzha.analytics.evaluate import evaluate, metrics_table, read_labels
     from fanzha.analytics.pipeline import run_detect
     from fanzha.casework.auth.flows import setup_demo_accounts
+    from fanzha.casework.police.demo import run_police_demo
     from fanzha.casework.registry.load import load_cells, load_subscribers
     from fanzha.cli.user_cmd import print_accounts
     from fanzha.demo_casework import replay_week
@@ -56,6 +57,8 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     with _bar(console, "告警批次 alert batches") as bar:
         inbox, review = replay_week(settings=settings, alerts_csv=detect_dir / "alerts.csv",
                                     labels_csv=out / "labels.csv", seed=seed, progress=bar)  # fmt: skip
+    console.print(f"9/{STEPS} 警务协作 a police query (approved) and a clue batch exported with police feedback")
+    police = run_police_demo(settings=settings)
 
     table = Table(title="summary 汇总")
     table.add_column("what")
@@ -79,11 +82,13 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     for masked, status in review.appeals.items():
         table.add_row(f"appeal {masked}", status)
     table.add_row("graph: nodes / edges", f"{graph.n_nodes:,} / {graph.n_edges:,}")
+    table.add_row("police: query approved", f"#{police.query_id} {police.query_subject}" if police.query_id else "-")
+    table.add_row("police: clue batch", f"{police.batch_no}: {police.batch_lines:,} lines" if police.batch_no else "-")
     console.print(table)
     console.print(metrics_table(metrics, title="检测质量 detection quality vs the simulator's ground truth"))
     print_accounts(accounts)
     return {"sim": sim_summary, "cells": cells, "subscribers": subs, "detect": detect_summary, "metrics": metrics,
-            "inbox": inbox, "review": review, "accounts": accounts,
+            "inbox": inbox, "review": review, "accounts": accounts, "police": police,
             "graph": {"nodes": graph.n_nodes, "edges": graph.n_edges, "path": str(settings.graph_path)}}
 
 

@@ -53,6 +53,10 @@ FORMS = {
     "police_review": ("POST", "/police/review/{query_id}", ["decision", "note", "clear", "scopes"]),
     "api_police_query": ("POST", "/api/police/queries", ["subject", "case_no", "legal_basis", "purpose", "scopes"]),
     "api_police_decide": ("POST", "/api/police/queries/{query_id}/decision", ["note", "scopes"]),
+    "police_batch": ("POST", "/police/batches", ["title", "recipient", "note", "msisdns"]),
+    "police_feedback": ("POST", "/police/batches/{batch_id}/feedback", ["note"]),
+    "api_police_batch": ("POST", "/api/police/batches", ["title", "recipient", "note", "msisdns"]),
+    "api_police_feedback": ("POST", "/api/police/batches/{batch_id}/feedback", ["note"]),
     "trace": ("POST", "/trace", ["seeds", "since", "until"]),
     "dashboard_report": ("POST", "/dashboard/report", ["start", "end", "county"]),
 }

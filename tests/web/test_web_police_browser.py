@@ -98,3 +98,58 @@ def test_refused_query_shows_reason_and_no_data(page, desk, web_app):
     # the supervisor cannot open the officer's result page either
     _login(page, "dudao", users["dudao"])
     assert page.goto(f"/police/queries/{qid}").status == 404
+
+
+def test_clue_batch_export_downloads_match_manifest(page, desk, tmp_path):
+    import hashlib
+    import json
+
+    from fanzha.casework.police.exports import verify_manifest
+
+    world, users = desk
+    _login(page, "dudao", users["dudao"])
+    page.goto("/police/batches")
+    page.fill("#title", "11月冒充客服诈骗线索")
+    page.fill("#recipient", "咸宁市公安局反诈中心")
+    page.check(f"#new-batch input[name=case_ids][value='{world.case_id}']")
+    page.check(f"#new-batch input[name=simbank_alert_ids][value='{world.simbank_alert_id}']")
+    page.click("#new-batch button[type=submit]")
+    page.wait_for_url("**/police/batches/*")
+    batch_no = page.locator("#batch-no").inner_text()
+    assert batch_no.startswith("XS-") and page.locator("#batch-status").inner_text() == "草稿"
+    assert page.locator("#lines tbody tr").count() == 5 and FRAUD not in page.content()  # masked on the page
+    page.click("#export button")
+    page.wait_for_selector("#files")
+    assert page.locator("#batch-status").inner_text() == "已导出移交"
+
+    got = {}
+    for link in page.locator("#files a").all():
+        with page.expect_download() as dl:
+            link.click()
+        path = tmp_path / dl.value.suggested_filename
+        dl.value.save_as(path)
+        got[path.name] = path
+    assert set(got) == {"lines.csv", "evidence.csv", "clues.xlsx", "summary.pdf", "manifest.json", f"{batch_no}.zip"}
+    manifest = json.loads(got["manifest.json"].read_text(encoding="utf-8"))
+    assert manifest["batch_no"] == batch_no and manifest["line_count"] == 5
+    for entry in manifest["files"]:  # re-hash every downloaded file against the manifest
+        assert hashlib.sha256(got[entry["name"]].read_bytes()).hexdigest() == entry["sha256"], entry["name"]
+    assert len(manifest["files"]) == 4
+    shown = page.locator("#manifest-sha").inner_text()
+    assert hashlib.sha256(got["manifest.json"].read_bytes()).hexdigest() == shown
+    assert verify_manifest(got[f"{batch_no}.zip"]).ok  # the one-zip download verifies too
+    assert FRAUD in got["lines.csv"].read_text(encoding="utf-8-sig")  # the package carries the clear numbers
+
+    _login(page, "jingguan", users["jingguan"])
+    page.goto("/police/batches")
+    page.click(f"text={batch_no}")
+    form = page.locator("#feedback-form")
+    form.locator("input[name=arrests]").fill("2")
+    form.locator("input[name=devices_seized]").fill("1")
+    form.locator("input[name=cards_seized]").fill("3")
+    form.locator("input[name=note]").fill("捣毁猫池窝点一处")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#notice")
+    assert [page.locator(f"#total-{k}").inner_text() for k in ("arrests", "devices", "cards")] == ["2", "1", "3"]
+    assert "捣毁猫池窝点一处" in page.locator("#feedback").inner_text()
+    assert page.locator("#new-batch").count() == 0 and page.locator("#export").count() == 0  # officer: no export

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from fanzha.casework.police.enums import Scope, SubjectType
 from fanzha.casework.types import Text
+
+# Ids in bodies: bounded, so a huge number is a 422 rather than a driver overflow.
+RowRef = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
 class QueryRequest(BaseModel):
@@ -68,8 +72,8 @@ class BatchRequest(BaseModel):
     title: Text = Field(min_length=2, max_length=200)
     recipient: Text = Field(min_length=2, max_length=100, description="接收单位")
     note: Text = Field(default="", max_length=1000)
-    case_ids: list[int] = Field(default_factory=list, max_length=500)
-    simbank_alert_ids: list[int] = Field(default_factory=list, max_length=500)
+    case_ids: list[RowRef] = Field(default_factory=list, max_length=500)
+    simbank_alert_ids: list[RowRef] = Field(default_factory=list, max_length=500, description="ids of simbox alerts")
     msisdns: list[Text] = Field(default_factory=list, max_length=2000)
 
 

@@ -116,6 +116,8 @@ def feedback_form(
     try:
         body = FeedbackRequest(arrests=arrests, devices_seized=devices_seized, cards_seized=cards_seized, note=note)
         clue_flows.record_feedback(db, actor=who, batch_id=batch_id, body=body, **_ctx(request))
+    except ValidationError:
+        return RedirectResponse(f"/police/batches/{batch_id}?e={quote('说明含有不允许的字符')}", status_code=303)
     except ClueError as exc:
         return RedirectResponse(f"/police/batches/{batch_id}?e={quote(str(exc))}", status_code=303)
     return RedirectResponse(f"/police/batches/{batch_id}?m={quote('战果已登记')}", status_code=303)

@@ -12,7 +12,7 @@ kpi_app = typer.Typer(help="督导指标 supervision KPIs: print the dashboard p
                       no_args_is_help=True)  # fmt: skip
 app.add_typer(kpi_app, name="kpi")
 
-START = typer.Option(None, "--start", help="first day, YYYY-MM-DD (China Standard Time; default: 30 days ago)")
+START = typer.Option(None, "--start", help="first day, YYYY-MM-DD (China Standard Time; default: the last 14 days)")
 END = typer.Option(None, "--end", help="last day, YYYY-MM-DD (default: today)")
 COUNTY = typer.Option(None, "--county", help="county code, e.g. 421202 (default: the whole prefecture)")
 

@@ -96,7 +96,7 @@ def _hbar(chart: Chart, *, width: int) -> Markup:
     """Horizontal bars, one row per category: series stacked ("hbar") or side by side ("hgrouped")."""
     grouped = chart.kind == "hgrouped"
     k = max(len(chart.series), 1)
-    row_h, left, right, top = (10 * k + 10 if grouped else 22), 150, 60, 22 if k > 1 else 8
+    row_h, left, right, top = (10 * k + 10 if grouped else 22), 170, 50, 22 if k > 1 else 8
     n = len(chart.categories)
     height = top + 8 + row_h * max(n, 1)
     totals = [sum(s.values[i] for s in chart.series) for i in range(n)]
@@ -108,7 +108,7 @@ def _hbar(chart: Chart, *, width: int) -> Markup:
     for i, cat in enumerate(chart.categories):
         y = top + i * row_h
         parts.append(f'<text x="{left - 6}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" font-size="11">'
-                     f'{escape(cat[-16:])}</text>')  # fmt: skip
+                     f'{escape(cat[-18:])}</text>')  # fmt: skip
         x = left
         for j, s in enumerate(chart.series):
             v = s.values[i]

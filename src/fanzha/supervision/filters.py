@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 CST = timezone(timedelta(hours=8))
-DEFAULT_DAYS = 30
+DEFAULT_DAYS = 14
 
 
 class FilterError(ValueError):

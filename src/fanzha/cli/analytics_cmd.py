@@ -72,19 +72,21 @@ def features(
         return
     if store is None or as_of is None or out is None:
         raise typer.BadParameter("--store, --as-of and --out are required (or use --describe)")
-    eng = get_engine(engine)
-    register_inputs(eng, store=store, subscribers=subscribers, cells=cells)
-    wins = tuple(w.strip() for w in windows.split(",") if w.strip())
-    if entity == "line":
-        df = F.compute_line_features(eng, as_of=as_of, windows=wins)
-    elif entity == "cell_hour":
-        df = F.compute_cell_hour_features(eng, as_of=as_of, window=wins[-1])
-    elif entity == "imei":
-        df = F.compute_imei_features(eng, as_of=as_of, window=wins[-1])
-    elif entity == "pair":
-        df = F.compute_pair_features(eng, as_of=as_of, window=wins[-1])
-    else:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    compute = {"line": lambda e, w: F.compute_line_features(e, as_of=as_of, windows=w),
+               "cell_hour": lambda e, w: F.compute_cell_hour_features(e, as_of=as_of, window=w[-1]),
+               "imei": lambda e, w: F.compute_imei_features(e, as_of=as_of, window=w[-1]),
+               "pair": lambda e, w: F.compute_pair_features(e, as_of=as_of, window=w[-1])}.get(entity)  # fmt: skip
+    if compute is None:
         raise typer.BadParameter("entity: line | cell_hour | imei | pair")
+    wins = tuple(w.strip() for w in windows.split(",") if w.strip())
+    # One engine query per family: a spinner with the elapsed time (no meaningful fraction to show).
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True) as bar:
+        bar.add_task(f"计算特征 {entity} features on {engine} …", total=None)
+        eng = get_engine(engine)
+        register_inputs(eng, store=store, subscribers=subscribers, cells=cells)
+        df = compute(eng, wins)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".parquet":
         df.to_parquet(out, index=False)

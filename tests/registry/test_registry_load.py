@@ -211,6 +211,46 @@ def test_bulk_mode_restores_indexes(db_url, engine, tmp_path, monkeypatch):
     assert len(before) >= 5
 
 
+def test_references_hold_and_foreign_keys_are_enforced_after_a_load(db_url, engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(load_mod, "BULK_MODE_MIN_ROWS", 0)
+    rows = make_rows(30)
+    load_subscribers(write_csv(tmp_path / "s.csv", rows), url=db_url, progress=False)
+    rows[3]["shop_id"], rows[3]["clerk_id"] = "S-new", "C-new"  # new parents on the second, incremental load
+    rows.extend(make_rows(4, start=100))
+    second = load_subscribers(write_csv(tmp_path / "s2.csv", rows), url=db_url, progress=False)
+    assert (second.inserted, second.updated, second.shops_new, second.clerks_new) == (4, 1, 1, 1)
+    with engine.connect() as conn:
+        orphans = conn.execute(text(
+            "SELECT count(*) FROM lines l LEFT JOIN persons p ON p.id = l.person_id "
+            "LEFT JOIN shops s ON s.shop_id = l.shop_id LEFT JOIN clerks c ON c.clerk_id = l.clerk_id "
+            "WHERE p.id IS NULL OR s.shop_id IS NULL OR c.clerk_id IS NULL")).scalar()
+        assert orphans == 0
+        if engine.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            # The load turned enforcement off on its own connection only for its transaction.
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        # Ids the load handed out itself are never handed out again by the database.
+        new_id = conn.execute(text("INSERT INTO persons (id_hash, id_enc, id_masked) VALUES ('h', 'e', 'm') "
+                                   "RETURNING id")).scalar()
+        assert new_id > conn.execute(text("SELECT max(id) FROM persons WHERE id_hash <> 'h'")).scalar()
+        with pytest.raises(Exception, match="(?i)foreign key"):
+            conn.execute(text("INSERT INTO lines (msisdn, line_type, person_id, status) VALUES ('13999999999', "
+                              "'mobile', 999999, 'active')"))
+
+
+def test_backslashes_tabs_and_null_markers_are_stored_as_written(db_url, engine, tmp_path):
+    rows = make_rows(4)
+    rows[0]["occupation"], rows[0]["shop_id"] = "a\\b\tc", "\\N"  # PostgreSQL's COPY escape and NULL marker
+    rows[2]["clerk_id"] = 'C"1,\\'
+    load_subscribers(write_csv(tmp_path / "s.csv", rows), url=db_url, progress=False)
+    with engine.connect() as conn:
+        line = conn.execute(text("SELECT l.shop_id, p.occupation FROM lines l JOIN persons p ON p.id = l.person_id "
+                                 "WHERE l.msisdn = :m"), {"m": rows[0]["msisdn"]}).one()
+        assert tuple(line) == ("\\N", "a\\b\tc")
+        assert conn.execute(text("SELECT clerk_id FROM lines WHERE msisdn = :m"), {"m": rows[2]["msisdn"]}).scalar() \
+            == 'C"1,\\'
+
+
 def test_process_pool_gives_the_same_result(db_url, engine, tmp_path):
     if not db_url.startswith("sqlite"):
         pytest.skip("the pool is backend-independent; once is enough")

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fanzha.casework.registry import checks, sources
-from fanzha.casework.registry.bulk import Bulk
+from fanzha.casework.registry.bulk import Bulk, transaction
 from fanzha.config import Settings, get_settings
 from fanzha.privacy import Protector, mask_name
 
@@ -231,6 +231,8 @@ class _SubscriberLoad:
         # Tables empty at the start can only hold what this run wrote: no lookups needed.
         self.persons_empty = bulk.is_empty("persons")
         self.lines_empty = bulk.is_empty("lines")
+        self.shops_empty = bulk.is_empty("shops")
+        self.clerks_empty = bulk.is_empty("clerks")
 
     def run(self, batches) -> None:
         previous: _Prepared | None = None
@@ -303,6 +305,7 @@ class _SubscriberLoad:
         prep.name_tokens = self.crypto.submit(_encrypt_job, [prep.names[j] for j in prep.new + prep.changed])
 
     def write(self, prep: _Prepared) -> None:
+        """Write one batch column-wise: Arrow builds the rows (and on PostgreSQL the COPY data) in C."""
         bulk, result, batch = self.bulk, self.result, prep.batch
         keys, names, occupations = prep.person_keys, prep.names, prep.occupations
         id_hashes, name_hashes = prep.id_hashes(), prep.name_hashes()
@@ -310,14 +313,24 @@ class _SubscriberLoad:
         new, changed, known = prep.new, prep.changed, prep.known
 
         new_ids = bulk.allocate_ids("persons", len(new))
-        derived = _person_fields([keys[j] for j in new])
-        rows = list(zip(
-            new_ids, [id_hashes[j] for j in new], id_tokens, derived["id_masked"], name_tokens[:len(new)],
-            [mask_name(names[j]) for j in new], [name_hashes[j] for j in new], derived["birth_date"],
-            derived["sex"], derived["division_code"], [occupations[j] for j in new],
-        ))
-        rows.sort(key=lambda r: r[1])  # key order keeps B-tree inserts local
-        bulk.insert("persons", ("id", *PERSON_COLUMNS), rows)
+        if new:
+            pick = pa.array(new, type=pa.int64())
+            source_rows = pa.array(prep.person_rows[new])  # the batch row that carries each new person
+            derived = _person_fields(pc.take(pa.array(keys, pa.string()), pick))
+            persons_new = pa.table({
+                "id": pa.array(new_ids, pa.int64()),
+                "id_hash": pc.take(pa.array(id_hashes, pa.string()), pick),
+                "id_enc": pa.array(id_tokens, pa.string()),
+                "id_masked": derived["id_masked"],
+                "name_enc": pa.array(name_tokens[:len(new)], pa.string()),
+                "name_masked": _mask_names(pc.take(batch.arrays["owner_name"], source_rows)),
+                "name_hash": pc.take(pa.array(name_hashes, pa.string()), pick),
+                "birth_date": derived["birth_date"],
+                "sex": derived["sex"],
+                "division_code": derived["division_code"],
+                "occupation": pc.take(batch.arrays["occupation"], source_rows),
+            }).sort_by("id_hash")  # key order keeps B-tree inserts local
+            bulk.insert("persons", ("id", *PERSON_COLUMNS), persons_new)
         offset = len(new)
         bulk.update("persons", "id", ("name_enc", "name_masked", "name_hash", "occupation"), [
             (name_tokens[offset + k], mask_name(names[j]), name_hashes[j], occupations[j], known[id_hashes[j]][0])
@@ -328,65 +341,82 @@ class _SubscriberLoad:
         persons = self.persons
         for h, v in known.items():
             persons[h] = v[0]
-        for k, j in enumerate(new):
-            persons[id_hashes[j]] = new_ids[k]
-        pid_of = {key: persons[h] for key, h in zip(keys, id_hashes)}
+        persons.update(zip((id_hashes[j] for j in new), new_ids))
+        person_ids = np.fromiter((persons[h] for h in id_hashes), dtype=np.int64, count=len(id_hashes))
 
         take = pa.array(prep.good)
-        col = {c: pc.take(batch.arrays[c], take).to_pylist() for c in checks.SUBSCRIBER_COLUMNS if c != "id_no"}
-        id_upper = pc.utf8_upper(pc.take(batch.arrays["id_no"], take)).to_pylist()
-        shops = {s for s in col["shop_id"] if s not in self.shops}
-        clerks: dict[str, str] = {}
-        for c, s in zip(col["clerk_id"], col["shop_id"]):
-            if c not in self.clerks:
-                clerks.setdefault(c, s)
-        result.shops_new += bulk.insert_missing("shops", ("shop_id", "region_code"),
-                                                [(s, shop_region(s)) for s in sorted(shops)])  # fmt: skip
-        result.clerks_new += bulk.insert_missing("clerks", ("clerk_id", "shop_id"), sorted(clerks.items()))
-        self.shops |= shops
-        self.clerks |= clerks.keys()
+        col = {c: pc.take(batch.arrays[c], take) for c in checks.SUBSCRIBER_COLUMNS}
+        # Each row's person: its (upper-case) ID number's position among the batch's persons.
+        owner = pc.index_in(pc.utf8_upper(col["id_no"]), value_set=pa.array(keys, pa.string()))
+        self._write_staff(col["shop_id"], col["clerk_id"])
 
-        times = checks.sql_times(prep.checked.derived["open_time"][prep.good])
+        times = pa.array(checks.sql_times(prep.checked.derived["open_time"][prep.good]), pa.string())
         if bulk.pg:
-            times = [t + "+00:00" for t in times]
-        carrier = prep.checked.derived["carrier"][prep.good].tolist()
-        lines = list(zip(
-            col["msisdn"], col["line_type"], [pid_of[k] for k in id_upper], times, col["shop_id"], col["clerk_id"],
-            col["status"], col["imsi"], carrier,
-        ))
+            times = pc.binary_join_element_wise(times, "+00:00", "")
+        lines = pa.table({
+            "msisdn": col["msisdn"], "line_type": col["line_type"],
+            "person_id": pa.array(person_ids[owner.to_numpy(zero_copy_only=False)]), "open_time": times,
+            "shop_id": col["shop_id"], "clerk_id": col["clerk_id"], "status": col["status"], "imsi": col["imsi"],
+            "carrier": pa.array(prep.checked.derived["carrier"][prep.good], pa.string()),
+        }).sort_by("msisdn")
         if self.lines_empty:
-            fresh, changed_lines = lines, []
-        else:
-            time_sql = (
-                "to_char(open_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00:00'" if bulk.pg else "open_time"
+            result.inserted += bulk.insert("lines", ("msisdn", *LINE_COLUMNS), lines)
+            return
+        time_sql = "to_char(open_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00:00'" if bulk.pg else "open_time"
+        have = {
+            r[0]: tuple(r)
+            for r in bulk.fetch_in(
+                f"SELECT msisdn, line_type, person_id, {time_sql}, shop_id, clerk_id, status, imsi, carrier "
+                "FROM lines WHERE msisdn {IN}", lines.column("msisdn").to_pylist(),
             )
-            have = {
-                r[0]: tuple(r)
-                for r in bulk.fetch_in(
-                    f"SELECT msisdn, line_type, person_id, {time_sql}, shop_id, clerk_id, status, imsi, carrier "
-                    "FROM lines WHERE msisdn {IN}", col["msisdn"],
-                )
-            }
-            fresh = [r for r in lines if r[0] not in have]
-            changed_lines = [(*r[1:], r[0]) for r in lines if r[0] in have and have[r[0]] != r]
-        fresh.sort()
+        }
+        rows = table_rows(lines)
+        fresh = [r for r in rows if r[0] not in have]
+        changed_lines = [(*r[1:], r[0]) for r in rows if r[0] in have and have[r[0]] != r]
         result.inserted += bulk.insert("lines", ("msisdn", *LINE_COLUMNS), fresh)
         result.updated += bulk.update("lines", "msisdn", LINE_COLUMNS, changed_lines)
 
+    def _write_staff(self, shop_id: pa.Array, clerk_id: pa.Array) -> None:
+        """Shops and clerks not seen yet in this run; a clerk's shop is the one of their first line."""
+        bulk, result = self.bulk, self.result
+        shops = sorted(s for s in pc.unique(shop_id).to_pylist() if s not in self.shops)
+        first = (
+            pa.table({"clerk_id": clerk_id, "shop_id": shop_id})
+            .group_by("clerk_id", use_threads=False).aggregate([("shop_id", "first")])
+        )
+        clerks = sorted((c, s) for c, s in zip(first.column(0).to_pylist(), first.column(1).to_pylist())
+                        if c not in self.clerks)  # fmt: skip
+        result.shops_new += bulk.insert_missing("shops", ("shop_id", "region_code"),
+                                                [(s, shop_region(s)) for s in shops], known_absent=self.shops_empty)
+        result.clerks_new += bulk.insert_missing("clerks", ("clerk_id", "shop_id"), clerks,
+                                                 known_absent=self.clerks_empty)
+        self.shops.update(shops)
+        self.clerks.update(c for c, _ in clerks)
 
-def _person_fields(keys: list[str]) -> dict[str, list]:
-    """Mask, birth date, sex and division of valid ID numbers, computed column-wise by Arrow."""
-    arr = pa.array(keys, type=pa.string())
+
+def table_rows(table: pa.Table) -> list[tuple]:
+    return list(zip(*(c.to_pylist() for c in table.columns)))
+
+
+def _mask_names(names: pa.Array) -> pa.Array:
+    """fanzha.privacy.mask_name column-wise: the first character, then one * per further character."""
+    n = pc.fill_null(pc.utf8_length(names), 0)
+    stars = pc.binary_repeat("*", pc.max_element_wise(pc.subtract(n, 1), 0))
+    return pc.if_else(pc.greater(n, 1), pc.binary_join_element_wise(pc.utf8_slice_codeunits(names, 0, 1), stars, ""), "*")
+
+
+def _person_fields(arr: pa.Array) -> dict[str, pa.Array]:
+    """Mask, birth date, sex and division of valid (upper-case) ID numbers, computed column-wise by Arrow."""
 
     def cut(a: int, b: int):
         return pc.utf8_slice_codeunits(arr, a, b)
 
     seq_digit = pc.cast(cut(16, 17), pa.int8())
     return {
-        "id_masked": pc.binary_join_element_wise(cut(0, 4), "*" * 10, cut(14, 18), "").to_pylist(),
-        "birth_date": pc.binary_join_element_wise(cut(6, 10), cut(10, 12), cut(12, 14), "-").to_pylist(),
-        "sex": pc.if_else(pc.equal(pc.bit_wise_and(seq_digit, 1), 1), "M", "F").to_pylist(),
-        "division_code": cut(0, 6).to_pylist(),
+        "id_masked": pc.binary_join_element_wise(cut(0, 4), "*" * 10, cut(14, 18), ""),
+        "birth_date": pc.binary_join_element_wise(cut(6, 10), cut(10, 12), cut(12, 14), "-"),
+        "sex": pc.if_else(pc.equal(pc.bit_wise_and(seq_digit, 1), 1), "M", "F"),
+        "division_code": cut(0, 6),
     }
 
 
@@ -423,8 +453,7 @@ def load_subscribers(
     bar = _Progress(progress, "subscribers", total)
     crypto = _Crypto(protector, workers)
     try:
-        with engine_for(url).begin() as conn:
-            bulk = Bulk(conn)
+        with transaction(engine_for(url)) as bulk:
             _maybe_bulk_mode(bulk, total, ("lines", "persons"))
             run = _SubscriberLoad(bulk, crypto, quarantine, result)
 
@@ -434,7 +463,6 @@ def load_subscribers(
                     bar.rows(result.read)
 
             run.run(batches())
-            bulk.restore()
         result.quarantine_path = quarantine.commit()
     except BaseException:
         quarantine.discard()
@@ -474,8 +502,7 @@ def load_cells(path: Path, *, url: str, progress: bool = True, settings: Setting
     quarantine = Quarantine(settings.home, "cells", checks.CELL_COLUMNS)
     bar = _Progress(progress, "cells", sources.total_bytes(path))
     try:
-        with engine_for(url).begin() as conn:
-            bulk = Bulk(conn)
+        with transaction(engine_for(url)) as bulk:
             seen: set[str] = set()
             for batch in sources.read_batches(path, checks.CELL_COLUMNS, on_bytes=bar.bytes):
                 _write_cells(bulk, batch, seen, quarantine, result)

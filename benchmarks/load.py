@@ -86,6 +86,26 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _server_cpu(url: str) -> float:
+    """CPU seconds of the PostgreSQL backends serving URL's database (the load's pooled connection stays
+    open until the engine is disposed, so its backend's counters cover the whole load)."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    import psutil
+
+    name = url.rsplit("/", 1)[-1]
+    total = 0.0
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if cmd.startswith("postgres:") and f" {name} " in cmd:
+            try:
+                t = proc.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+    return total
+
+
 def run(url: str, csv_path: Path, home: Path) -> tuple:
     from fanzha.casework.registry.load import load_subscribers
     from fanzha.config import Settings
@@ -93,12 +113,13 @@ def run(url: str, csv_path: Path, home: Path) -> tuple:
 
     upgrade(url)
     settings = Settings(home=home)
-    cpu0 = _cpu()
+    cpu0, load0 = _cpu(), os.getloadavg()[0]
     first = load_subscribers(csv_path, url=url, settings=settings, progress=False)
-    cpu = _cpu() - cpu0
-    print(f"  {url.split(':')[0]}: first load {first.seconds:.1f} s, {cpu:.1f} CPU s", flush=True)
+    cpu, server, load1 = _cpu() - cpu0, _server_cpu(url), os.getloadavg()[0]
+    print(f"  {url.split(':')[0]}: first load {first.seconds:.1f} s, {cpu:.1f} CPU s (+ {server:.1f} database server), "
+          f"load average {load0:.1f} -> {load1:.1f}", flush=True)
     second = load_subscribers(csv_path, url=url, settings=settings, progress=False)
-    return first.seconds, second.seconds, cpu, first, second
+    return first.seconds, second.seconds, cpu, server, (load0, load1), first, second
 
 
 def main() -> None:
@@ -145,14 +166,15 @@ def main() -> None:
                     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                     admin.close()
         print()
-        print(f"{'backend':<11} {'rows':>10} {'load s':>8} {'rows/s':>10} {'CPU s':>7} {'persons':>9} {'reload s':>9} "
-              f"{'reload rows/s':>13} {'reload changed':>14} {'< 60 s':>6}")
-        for backend, s1, s2, cpu, first, second in results:
-            print(f"{backend:<11} {first.read:>10,} {s1:>8.1f} {first.read / s1:>10,.0f} {cpu:>7.1f} {first.persons_new:>9,} "
-                  f"{s2:>9.1f} {second.read / s2:>13,.0f} {second.loaded + second.persons_updated:>14,} "
-                  f"{'yes' if s1 < 60 else 'NO':>6}")
-        print(f"\nload average at end: {os.getloadavg()[0]:.2f} (2 cores shared with other work: figures may be depressed)")
-        print("CPU s = this process + its hashing/encryption pool (PostgreSQL's own server CPU not included)")
+        print(f"{'backend':<11} {'rows':>10} {'load s':>8} {'rows/s':>10} {'CPU s':>7} {'server CPU s':>12} "
+              f"{'load avg':>11} {'persons':>9} {'reload s':>9} {'reload rows/s':>13} {'reload changed':>14} {'< 60 s':>6}")
+        for backend, s1, s2, cpu, server, (la0, la1), first, second in results:
+            print(f"{backend:<11} {first.read:>10,} {s1:>8.1f} {first.read / s1:>10,.0f} {cpu:>7.1f} {server:>12.1f} "
+                  f"{f'{la0:.1f}->{la1:.1f}':>11} {first.persons_new:>9,} {s2:>9.1f} {second.read / s2:>13,.0f} "
+                  f"{second.loaded + second.persons_updated:>14,} {'yes' if s1 < 60 else 'NO':>6}")
+        print(f"\nload average at end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (shared with other work: "
+              "figures may be depressed)")
+        print("CPU s = this process + its hashing/encryption pool; server CPU s = the PostgreSQL backend of the load")
 
 
 if __name__ == "__main__":

@@ -174,6 +174,22 @@ def setup_accounts(url: str, persons: int) -> list[str]:
     return tokens
 
 
+def _cpu_of(server_pid: int) -> tuple[float, float]:
+    """(CPU seconds of the server and its worker processes, CPU seconds of this load-generating process)."""
+    import psutil
+
+    server = psutil.Process(server_pid)
+    total = 0.0
+    for proc in [server, *server.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    me = psutil.Process().cpu_times()
+    return total, me.user + me.system
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -298,8 +314,10 @@ def main() -> None:
                 time.sleep(0.1)
         else:
             raise SystemExit("server did not start")
+        cpu0, load0 = _cpu_of(server.pid), os.getloadavg()[0]
         lat, errors, decisions, wall, service_time = asyncio.run(
             run_load(f"http://127.0.0.1:{port}", tokens, persons, args.rate, args.duration, args.warmup))
+        (server_cpu, client_cpu), load1 = [b - a for a, b in zip(cpu0, _cpu_of(server.pid))], os.getloadavg()[0]
     finally:
         if server is not None:
             server.send_signal(signal.SIGINT)
@@ -317,6 +335,7 @@ def main() -> None:
                 conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
         shutil.rmtree(home, ignore_errors=True)
 
+    sent = int((args.warmup + args.duration) * args.rate) + 2 * USERS  # the CPU figures cover all of them
     q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) >= 2 else [float("nan")] * 99
     ms = lambda v: f"{v * 1000:.1f}"  # noqa: E731
     rows = [
@@ -329,6 +348,9 @@ def main() -> None:
         ("measured duration, s", f"{args.duration:g}"),
         ("answered OK", f"{len(lat):,}"),
         ("achieved rate, req/s", f"{len(lat) / wall:.1f}"),
+        ("server CPU per request, ms (all workers)", f"{server_cpu / sent * 1000:.2f}"),
+        ("server CPU s / load generator CPU s", f"{server_cpu:.1f} / {client_cpu:.1f}"),
+        ("load average before -> after (cores)", f"{load0:.1f} -> {load1:.1f} ({os.cpu_count()})"),
         ("errors", f"{sum(errors.values())}" + (f" ({dict(errors)})" if errors else "")),
         ("p50 latency, ms", ms(q[49])),
         ("p95 latency, ms", ms(q[94])),

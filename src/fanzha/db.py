@@ -36,6 +36,22 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _sqlite_begin_immediate(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Start write transactions with BEGIN IMMEDIATE.
+
+    The driver would open them with a deferred BEGIN at the first write; in WAL mode a writer that finds
+    the database changed while it waited for the lock then fails at once with "database is locked"
+    (SQLITE_BUSY_SNAPSHOT, busy_timeout does not apply). BEGIN IMMEDIATE takes the write lock first, so
+    concurrent writers (web workers, loaders) queue for up to busy_timeout instead. Reads stay lock-free.
+    """
+    raw = conn.connection.driver_connection
+    if not raw.in_transaction and statement.lstrip()[:7].upper().startswith(_WRITES):
+        raw.execute("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -45,6 +61,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "before_cursor_execute", _sqlite_begin_immediate)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]

@@ -15,7 +15,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from fanzha.casework.auth.enums import Role
 from fanzha.casework.auth.models import ApiToken, AuthSession, User, UserRole, UserUnit
@@ -266,12 +266,19 @@ def issue_token(session: Session, *, user: User, name: str, days: float | None) 
 def resolve_token(session: Session, *, token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         return None
-    row = session.execute(select(ApiToken).where(ApiToken.token_hash == _sha256(token))).scalar_one_or_none()
+    # One round trip: the token, its user and the user's roles and units (this runs on every API request).
+    found = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        .options(joinedload(User.roles), joinedload(User.units))
+        .where(ApiToken.token_hash == _sha256(token))
+    ).unique().first()  # fmt: skip
     t = now()
-    if row is None or row.revoked_at is not None or (row.expires_at and _aware(row.expires_at) <= t):
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    row, user = found
+    if row.revoked_at is not None or (row.expires_at and _aware(row.expires_at) <= t):
+        return None
+    if not user.is_active:
         return None
     if row.last_used_at is None or t - _aware(row.last_used_at) > timedelta(seconds=60):
         row.last_used_at = t

@@ -59,6 +59,7 @@ def submit_check(db: Session, *, gate: service.Gate, actor: Principal, request: 
         purpose=redact(request.purpose.strip()) or None, decision=decision.value,
         reasons=json.dumps([f.model_dump() for f in ev.findings], ensure_ascii=False),
         status=initial_status(decision).value, checklist=gate.rules.checklist.name,
+        steps=[],  # a new check has no steps: known now, so reading them later costs no query
     )  # fmt: skip
     db.add(check)
     db.flush()

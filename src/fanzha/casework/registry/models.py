@@ -28,7 +28,8 @@ class Person(Base):
     )
     birth_date: Mapped[date | None] = mapped_column(Date)
     sex: Mapped[str | None] = mapped_column(String(1), comment="M or F, from the ID's sequence digit")
-    division_code: Mapped[str | None] = mapped_column(String(6), index=True, comment="GB/T 2260 code in the ID")
+    # Not indexed: no query selects persons by division, and every index costs time on each bulk load.
+    division_code: Mapped[str | None] = mapped_column(String(6), comment="GB/T 2260 code in the ID")
     occupation: Mapped[str | None] = mapped_column(String(32))
 
     lines: Mapped[list[Line]] = relationship(back_populates="person")
@@ -57,7 +58,8 @@ class Line(Base):
     line_type: Mapped[str] = mapped_column(String(8))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     open_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    shop_id: Mapped[str | None] = mapped_column(ForeignKey("shops.shop_id"), index=True)
+    # Looked up through ix_lines_shop_open (shop_id first): a separate shop_id index would be redundant.
+    shop_id: Mapped[str | None] = mapped_column(ForeignKey("shops.shop_id"))
     clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.clerk_id"), index=True)
     status: Mapped[str] = mapped_column(String(12), default="active")
     imsi: Mapped[str | None] = mapped_column(String(16))

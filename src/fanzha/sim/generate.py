@@ -12,14 +12,15 @@ import pyarrow as pa
 
 from fanzha.sim.casefiles import blacklist_table, reports_table, tips_table
 from fanzha.sim.config import SimConfig, resolve
-from fanzha.sim.dirty import corrupt_records, corrupt_subscribers
-from fanzha.sim.output import BackgroundWriter, DayFiles, Formatter, write_table
+from fanzha.sim.chunks import ChunkJob, ChunkResult, default_workers, run_chunks
+from fanzha.sim.dirty import corrupt_subscribers
+from fanzha.sim.output import CDR_COLUMNS, SMS_COLUMNS, DayFiles, Formatter, write_table
 from fanzha.sim.people import OCCUPATIONS
 from fanzha.sim.rand import stream
 from fanzha.sim.social import build_ties
 from fanzha.sim.text import iso_times
-from fanzha.sim.traffic import FRAUD_ROLES, Traffic, generate_chunk
-from fanzha.sim.world import DAY, LABELS, NEVER, R, STATUS, TYPES, World, build_world
+from fanzha.sim.traffic import Traffic
+from fanzha.sim.world import LABELS, NEVER, STATUS, TYPES, World, build_world
 
 DEFAULT_START = date(2026, 11, 1)
 # Lines per chunk: fixed (not derived from memory) so that output depends only on the seed; bounds
@@ -29,8 +30,11 @@ CHUNK_LINES = 40_000
 
 def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig | Path | None = None,
              fmt: str = "csv", start: date | None = None, progress: bool = False,
-             dirty_rate: float = 0.0) -> dict:
-    """Generate a synthetic province and write the data-contract files into OUT; returns summary counts."""
+             dirty_rate: float = 0.0, workers: int | None = None) -> dict:
+    """Generate a synthetic province and write the data-contract files into OUT; returns summary counts.
+
+    WORKERS processes generate the (day, chunk) pieces (default: one per core); the files do not
+    depend on it."""
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be csv or parquet, not {fmt!r}")
     if lines < 50 or days < 1:
@@ -52,56 +56,29 @@ def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig |
     victims: dict[str, list] = {"line": [], "peer": [], "t": []}
     harass: dict[str, list] = {"line": [], "peer": [], "t": []}
     track_rng = stream(seed, "track")
-    min_victim = cfg.reports.victim_min_duration_s
-    hn_roles = np.array([R["courier"], R["sales"]])
-
+    job = ChunkJob(traffic=traffic, formatter=Formatter(world), start=start, fmt=fmt, dirty_rate=dirty_rate,
+                   min_victim_s=cfg.reports.victim_min_duration_s)
     cdr_files, sms_files = DayFiles(out, "cdr", fmt), DayFiles(out, "sms", fmt)
-    formatter = Formatter(world)
-    writer = BackgroundWriter()
-
-    def emit(files: DayFiles, legs, day_date: date, seq0: int, sms: bool, dirty: float, rng) -> None:
-        table = formatter.table(legs, day_date, seq0, sms)
-        if dirty:
-            table, _ = corrupt_records(table, rng, dirty)
-        files.write(day_date, table)
-
     chunks = [(a, min(L, a + CHUNK_LINES)) for a in range(0, L, CHUNK_LINES)]
-    bar = _progress(progress, days * len(chunks))
+    tasks = [(day, k, a, b) for day in range(days) for k, (a, b) in enumerate(chunks)]
+    bar = _progress(progress, len(tasks))
     try:
-        for day in range(days):
-            day_date = start + timedelta(days=day)
-            seq_c = seq_s = 0
-            for a, b in chunks:
-                calls, sms = generate_chunk(traffic, day, a, b)
-                for ev in (calls, sms):
-                    role = ev.role_line >= 0
-                    if role.any():
-                        np.minimum.at(first_seen, ev.role_line[role], day * DAY + ev.t[role])
-                r = calls.role_line
-                out_role = (r >= 0) & (calls.a == r)
-                rl = np.where(out_role, r, 0)
-                vic = out_role & np.isin(world.lines.role[rl], FRAUD_ROLES) & (calls.dur >= min_victim)
-                hn = out_role & np.isin(world.lines.role[rl], hn_roles) & (calls.dur > 0) & \
-                    (track_rng.random(len(r)) < 0.05)
-                for store, m in ((victims, vic), (harass, hn)):
-                    store["line"].append(calls.a[m])
-                    store["peer"].append(calls.b[m])
-                    store["t"].append(day * DAY + calls.t[m])
-                legs_c, legs_s = traffic.legs(calls, day), traffic.legs(sms, day)
-                # Dirty-row draws happen here, in order, so they do not depend on thread timing.
-                rng_c = stream(seed, "dirty-cdr", day, a) if dirty_rate else None
-                rng_s = stream(seed, "dirty-sms", day, a) if dirty_rate else None
-                writer.submit(emit, cdr_files, legs_c, day_date, seq_c, False, dirty_rate, rng_c)
-                writer.submit(emit, sms_files, legs_s, day_date, seq_s, True, dirty_rate, rng_s)
-                seq_c += len(legs_c)
-                seq_s += len(legs_s)
-                counts["cdr"] += len(legs_c)
-                counts["sms"] += len(legs_s)
-                if bar:
-                    bar[0].update(bar[1], advance=1, description=f"{day_date} · {counts['cdr']:,} CDRs")
-        writer.drain()
+        # Results come back in task order, so everything kept across chunks is order-independent of
+        # the workers: the same seed gives the same files whatever WORKERS is.
+        for res in run_chunks(job, tasks, workers if workers is not None else default_workers()):
+            day_date = start + timedelta(days=res.day)
+            np.minimum.at(first_seen, res.role_line, res.role_t)
+            for store, (line, peer, t) in ((victims, res.victims), (harass, _harassed(res, track_rng))):
+                store["line"].append(line)
+                store["peer"].append(peer)
+                store["t"].append(t)
+            cdr_files.write(day_date, res.cdr, CDR_COLUMNS)
+            sms_files.write(day_date, res.sms, SMS_COLUMNS)
+            counts["cdr"] += res.n_cdr
+            counts["sms"] += res.n_sms
+            if bar:
+                bar[0].update(bar[1], advance=1, description=f"{day_date} · {counts['cdr']:,} CDRs")
     finally:
-        writer.close()
         cdr_files.close()
         sms_files.close()
         if bar:
@@ -142,6 +119,12 @@ def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig |
         "seconds_world": round(t_world - t_start, 3),
         "seconds_stream": round(t_stream - t_world, 3),
     }
+
+
+def _harassed(res: ChunkResult, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Hard-negative calls the callee felt harassed by (5 %): one draw per call of the chunk, in order."""
+    keep = rng.random(res.n_calls)[res.harass_at] < 0.05
+    return tuple(x[keep] for x in res.harass)
 
 
 def subscribers_table(world: World) -> pa.Table:

@@ -1,11 +1,10 @@
 """Turning generated rows into contract files (CSV or Parquet, same names and columns).
 
-Record batches are formatted and written on a background thread (Arrow's kernels and writers release
-the GIL), so generation and writing overlap on two cores; at most two batches wait, which bounds memory."""
+Record batches are formatted and encoded where they are generated (in worker processes, see
+`fanzha.sim.chunks`); the day files only append finished CSV bytes or Parquet row groups."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -40,6 +39,13 @@ def write_table(table: pa.Table, path: Path, fmt: str) -> Path:
     return path
 
 
+def _csv_header(columns: list[str]) -> bytes:
+    """The header line Arrow's CSV writer puts before the rows (the same bytes as a whole-file write)."""
+    sink = pa.BufferOutputStream()
+    pcsv.write_csv(pa.table({c: pa.array([], pa.string()) for c in columns}), sink)
+    return sink.getvalue().to_pybytes()
+
+
 class DayFiles:
     """One file per day for a record kind (`cdr/2026-11-01.csv`), written batch by batch."""
 
@@ -50,16 +56,21 @@ class DayFiles:
         self._writer = None
         self._day: date | None = None
 
-    def write(self, day: date, table: pa.Table) -> None:
+    def write(self, day: date, data: bytes | pa.Table, columns: list[str]) -> None:
+        """Append DATA (CSV rows without header, or a table for Parquet) to DAY's file."""
         if day != self._day:
             self.close()
             path = self.dir / f"{day.isoformat()}.{self.fmt}"
             if self.fmt == "csv":
-                self._writer = pcsv.CSVWriter(path, table.schema, write_options=pcsv.WriteOptions(quoting_style="none"))
+                self._writer = open(path, "wb")
+                self._writer.write(_csv_header(columns))
             else:
-                self._writer = pq.ParquetWriter(path, table.schema, compression="snappy", use_dictionary=["direction"])
+                self._writer = pq.ParquetWriter(path, data.schema, compression="snappy", use_dictionary=["direction"])
             self._day = day
-        self._writer.write_table(table)
+        if self.fmt == "csv":
+            self._writer.write(data)
+        else:
+            self._writer.write_table(data)
 
     def close(self) -> None:
         if self._writer is not None:
@@ -80,11 +91,16 @@ class Formatter:
             self._tt = {day: time_table(day)}  # one day at a time: files are written in day order
         return to_arrow(self._tt[day][t])
 
-    def table(self, legs, day: date, seq0: int, sms: bool) -> pa.Table:
+    def table(self, legs, day: date, chunk: int, sms: bool) -> pa.Table:
+        """Record ids are the kind, the day, the chunk number (4 digits) and the row in it (8 digits):
+        unique, and independent of the other chunks, so chunks can be made in parallel."""
         n = len(legs)
-        rid = np.empty((n, 18), dtype=np.uint8)
+        if chunk >= 10**4 or n >= 10**8:
+            raise ValueError("too many lines or records for the record id format")
+        rid = np.empty((n, 21), dtype=np.uint8)
         rid[:, :9] = ascii_matrix(("S" if sms else "V") + day.strftime("%Y%m%d"), 1)
-        rid[:, 9:] = digits(np.arange(seq0, seq0 + n), 9)
+        rid[:, 9:13] = ascii_matrix(f"{chunk:04d}", 1)
+        rid[:, 13:] = digits(np.arange(n), 8)
         cols = {
             "record_id": to_arrow(rid),
             "msisdn": take(self.w.node_msisdn_pa, legs.msisdn),
@@ -97,25 +113,3 @@ class Formatter:
         cols["cell_id"] = take(self.w.cell_pa, legs.cell)
         cols["imei"] = take(self.w.imei_pa, legs.dev)
         return pa.table(cols)
-
-
-class BackgroundWriter:
-    """Runs format+write jobs in order on one thread, with at most two in flight."""
-
-    def __init__(self):
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sim-writer")
-        self._pending: list[Future] = []
-
-    def submit(self, fn, *args) -> None:
-        while len(self._pending) >= 2:
-            self._pending.pop(0).result()
-        self._pending.append(self._pool.submit(fn, *args))
-
-    def drain(self) -> None:
-        for f in self._pending:
-            f.result()
-        self._pending.clear()
-
-    def close(self) -> None:
-        self.drain()
-        self._pool.shutdown()

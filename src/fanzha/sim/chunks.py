@@ -8,12 +8,14 @@ CSV (or the Arrow table, for Parquet) and the few facts the main process keeps a
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -39,13 +41,14 @@ class ChunkJob:
     fmt: str
     dirty_rate: float
     min_victim_s: int
+    parts: Path | None = None  # workers leave CSV bodies here as files (cheaper than through a pipe)
 
 
 @dataclass
 class ChunkResult:
     day: int
-    cdr: bytes | pa.Table  # CSV body without header, or the table (Parquet)
-    sms: bytes | pa.Table
+    cdr: bytes | Path | pa.Table  # CSV body without header (or a file holding it), or the table (Parquet)
+    sms: bytes | Path | pa.Table
     n_cdr: int
     n_sms: int
     n_calls: int  # calls generated (the main process draws one harassment number per call)
@@ -78,18 +81,34 @@ def make_chunk(job: ChunkJob, day: int, chunk: int, a: int, b: int) -> ChunkResu
         if job.dirty_rate:
             table, _ = corrupt_records(table, stream(seed, f"dirty-{kind}", day, a), job.dirty_rate)
         rows.append(table.num_rows)
-        payload.append(_encode(table, job.fmt))
+        payload.append(_encode(table, job.fmt, job.parts and job.parts / f"{kind}-{day}-{chunk}.csv"))
     return ChunkResult(day, payload[0], payload[1], rows[0], rows[1], len(r), role_line, role_t,
                        (calls.a[vic], calls.b[vic], day * DAY + calls.t[vic]),
                        hn, (calls.a[hn], calls.b[hn], day * DAY + calls.t[hn]))
 
 
-def _encode(table: pa.Table, fmt: str) -> bytes | pa.Table:
+def _encode(table: pa.Table, fmt: str, path: Path | None) -> bytes | Path | pa.Table:
     if fmt != "csv":
         return table
+    options = pcsv.WriteOptions(include_header=False, quoting_style="none")
+    if path is not None:
+        pcsv.write_csv(table, str(path), options)
+        return path
     sink = pa.BufferOutputStream()
-    pcsv.write_csv(table, sink, pcsv.WriteOptions(include_header=False, quoting_style="none"))
+    pcsv.write_csv(table, sink, options)
     return sink.getvalue().to_pybytes()
+
+
+def _worker_init() -> None:
+    """Keep freed memory in the worker's heap: each chunk allocates arrays of the same sizes again, and
+    fresh pages from the kernel (page faults, zeroing) otherwise cost as much as the work itself."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    libc.mallopt(m_mmap_threshold, 1 << 30)
+    libc.mallopt(m_trim_threshold, (1 << 31) - 1)
 
 
 def _run(day: int, chunk: int, a: int, b: int) -> ChunkResult:
@@ -100,15 +119,19 @@ def default_workers() -> int:
     return max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
-def run_chunks(job: ChunkJob, tasks: list[tuple[int, int, int, int]], workers: int) -> Iterator[ChunkResult]:
-    """Results of TASKS (day, chunk, a, b) in task order; at most a few wait at once (bounded memory)."""
+def run_chunks(job: ChunkJob, tasks: list[tuple[int, int, int, int]], workers: int,
+               parts: Path) -> Iterator[ChunkResult]:
+    """Results of TASKS (day, chunk, a, b) in task order; at most a few wait at once (bounded memory).
+    With several workers, CSV bodies come back as files in PARTS (the caller removes the folder)."""
     global _JOB
-    if workers <= 1 or len(tasks) <= 1:
+    if workers <= 1 or len(tasks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         for t in tasks:
             yield make_chunk(job, *t)
         return
-    _JOB = job
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    parts.mkdir(parents=True, exist_ok=True)
+    _JOB = replace(job, parts=parts)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_worker_init)
     try:
         pending: deque[Future] = deque()
         todo = iter(tasks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import Counter
 from datetime import date, timedelta
@@ -65,7 +66,7 @@ def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig |
     try:
         # Results come back in task order, so everything kept across chunks is order-independent of
         # the workers: the same seed gives the same files whatever WORKERS is.
-        for res in run_chunks(job, tasks, workers if workers is not None else default_workers()):
+        for res in run_chunks(job, tasks, workers if workers is not None else default_workers(), out / ".parts"):
             day_date = start + timedelta(days=res.day)
             np.minimum.at(first_seen, res.role_line, res.role_t)
             for store, (line, peer, t) in ((victims, res.victims), (harass, _harassed(res, track_rng))):
@@ -81,6 +82,7 @@ def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig |
     finally:
         cdr_files.close()
         sms_files.close()
+        shutil.rmtree(out / ".parts", ignore_errors=True)
         if bar:
             bar[0].stop()
 

@@ -5,6 +5,8 @@ Record batches are formatted and encoded where they are generated (in worker pro
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -46,6 +48,22 @@ def _csv_header(columns: list[str]) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+def _append_file(fh, part: Path) -> None:
+    """Copy PART to the end of the open file FH (inside the kernel where it can), then remove PART."""
+    fh.flush()
+    with open(part, "rb") as src:
+        size = left = os.fstat(src.fileno()).st_size
+        try:
+            while left > 0 and (n := os.copy_file_range(src.fileno(), fh.fileno(), left)):
+                left -= n
+        except (AttributeError, OSError):
+            pass
+        if left:  # no in-kernel copy here: the rest through user space
+            src.seek(size - left)
+            shutil.copyfileobj(src, fh, 1 << 22)
+    part.unlink()
+
+
 class DayFiles:
     """One file per day for a record kind (`cdr/2026-11-01.csv`), written batch by batch."""
 
@@ -56,8 +74,9 @@ class DayFiles:
         self._writer = None
         self._day: date | None = None
 
-    def write(self, day: date, data: bytes | pa.Table, columns: list[str]) -> None:
-        """Append DATA (CSV rows without header, or a table for Parquet) to DAY's file."""
+    def write(self, day: date, data: bytes | Path | pa.Table, columns: list[str]) -> None:
+        """Append DATA (CSV rows without header, or a file of them, which is then removed; or a table
+        for Parquet) to DAY's file."""
         if day != self._day:
             self.close()
             path = self.dir / f"{day.isoformat()}.{self.fmt}"
@@ -67,7 +86,9 @@ class DayFiles:
             else:
                 self._writer = pq.ParquetWriter(path, data.schema, compression="snappy", use_dictionary=["direction"])
             self._day = day
-        if self.fmt == "csv":
+        if isinstance(data, Path):
+            _append_file(self._writer, data)
+        elif self.fmt == "csv":
             self._writer.write(data)
         else:
             self._writer.write_table(data)

@@ -45,6 +45,9 @@ def sim(
     dirty_rate: float = typer.Option(0.0, "--dirty-rate", min=0.0, max=0.5,
                                      help="share of CDR/SMS/subscriber rows deliberately malformed, to exercise "
                                           "ingest quarantine (default 0: all rows valid)"),
+    workers: int = typer.Option(None, "--workers", min=1,
+                                help="processes generating the records (default: one per core); the files "
+                                     "are the same whatever the number"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar; print only the JSON summary"),
 ) -> None:
     from datetime import date
@@ -55,5 +58,5 @@ def sim(
         raise typer.BadParameter("use csv or parquet", param_hint="--format")
     summary = simulate(lines=lines, days=days, seed=seed, out=out, config=config, fmt=fmt,
                        start=date.fromisoformat(start) if start else None, progress=not quiet,
-                       dirty_rate=dirty_rate)
+                       dirty_rate=dirty_rate, workers=workers)
     typer.echo(json.dumps(summary, ensure_ascii=False))

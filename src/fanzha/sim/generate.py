@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import shutil
 import time
 from collections import Counter
@@ -40,7 +41,7 @@ def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig |
         raise ValueError(f"format must be csv or parquet, not {fmt!r}")
     if lines < 50 or days < 1:
         raise ValueError("need at least 50 lines and 1 day")
-    t_start = time.perf_counter()
+    t_start, c_start = time.perf_counter(), _cpu()
     cfg = resolve(config)
     start = start or DEFAULT_START
     out = Path(out)
@@ -48,7 +49,8 @@ def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig |
     world = build_world(cfg=cfg, lines=lines, days=days, seed=seed, start=start)
     ties = build_ties(world)
     traffic = Traffic(world, ties)
-    t_world = time.perf_counter()
+    t_world, c_world = time.perf_counter(), _cpu()
+    workers = workers if workers is not None else default_workers()
     L = world.n_lines
     dirty_rng = stream(seed, "dirty")
     counts: Counter = Counter()
@@ -66,7 +68,7 @@ def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig |
     try:
         # Results come back in task order, so everything kept across chunks is order-independent of
         # the workers: the same seed gives the same files whatever WORKERS is.
-        for res in run_chunks(job, tasks, workers if workers is not None else default_workers(), out / ".parts"):
+        for res in run_chunks(job, tasks, workers, out / ".parts"):
             day_date = start + timedelta(days=res.day)
             np.minimum.at(first_seen, res.role_line, res.role_t)
             for store, (line, peer, t) in ((victims, res.victims), (harass, _harassed(res, track_rng))):
@@ -86,7 +88,7 @@ def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig |
         if bar:
             bar[0].stop()
 
-    t_stream = time.perf_counter()
+    t_stream, c_stream = time.perf_counter(), _cpu()
     vic = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in victims.items()}
     har = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in harass.items()}
     subs = subscribers_table(world)
@@ -120,7 +122,17 @@ def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig |
         # Where the time went: building the world (persons, lines, graph) vs streaming the records.
         "seconds_world": round(t_world - t_start, 3),
         "seconds_stream": round(t_stream - t_world, 3),
+        # CPU seconds of this process and its workers in those two phases, and how many workers.
+        "cpu_seconds_world": round(c_world - c_start, 3),
+        "cpu_seconds_stream": round(c_stream - c_world, 3),
+        "workers": workers,
     }
+
+
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its finished (waited-for) worker processes."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _harassed(res: ChunkResult, rng: np.random.Generator) -> tuple[np.ndarray, ...]:

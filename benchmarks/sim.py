@@ -42,7 +42,7 @@ def one(lines: int, days: int, fmt: str, workers: int | None, seed: int) -> dict
         shutil.rmtree(out, ignore_errors=True)
     return {"lines": lines, "days": days, "format": fmt, "workers": s["workers"], "cdr": s["cdr"], "sms": s["sms"],
             "wall": wall, "world": s["seconds_world"], "stream": s["seconds_stream"],
-            "cpu_world": s["cpu_seconds_world"], "cpu_stream": s["cpu_seconds_stream"],
+            "cpu_world": s["seconds_cpu_world"], "cpu_stream": s["seconds_cpu_stream"],
             "load_start": load0, "load_end": os.getloadavg()[0], "size_mib": size / 2**20,
             "peak_rss_mib": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                                 resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024}

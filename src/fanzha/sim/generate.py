@@ -123,8 +123,8 @@ def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig |
         "seconds_world": round(t_world - t_start, 3),
         "seconds_stream": round(t_stream - t_world, 3),
         # CPU seconds of this process and its workers in those two phases, and how many workers.
-        "cpu_seconds_world": round(c_world - c_start, 3),
-        "cpu_seconds_stream": round(c_stream - c_world, 3),
+        "seconds_cpu_world": round(c_world - c_start, 3),
+        "seconds_cpu_stream": round(c_stream - c_world, 3),
         "workers": workers,
     }
 

@@ -32,17 +32,22 @@ FOREIGN_PLANS = {
 def permuted(prefixes: np.ndarray, width: int, salt: int) -> np.ndarray:
     """One unique number per element: PREFIX followed by WIDTH digits."""
     n = len(prefixes)
-    out = np.empty(n, dtype=object)
     block = 10**width
-    res = np.empty(n, dtype=np.int64)
-    for p in np.unique(prefixes):
-        m = prefixes == p
-        k = np.arange(int(m.sum()), dtype=np.int64)
-        # 61803399 is odd and not a multiple of 5, hence coprime with 10**width.
-        res[m] = (k * 61803399 + salt * 7907 + int(p) * 131) % block
-    body = to_numpy_str(digits(res, width))
-    out = np.char.add(prefixes.astype(str), body)
-    return out
+    uniq, inv = np.unique(prefixes, return_inverse=True)
+    inv = inv.reshape(-1)
+    # k: how many earlier elements have the same prefix.
+    counts = np.bincount(inv, minlength=len(uniq))
+    order = np.argsort(inv, kind="stable")
+    k = np.empty(n, dtype=np.int64)
+    k[order] = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts)
+    # 61803399 is odd and not a multiple of 5, hence coprime with 10**width.
+    res = (k * 61803399 + salt * 7907 + uniq.astype(np.int64)[inv] * 131) % block
+    lengths = np.char.str_len(uniq) if len(uniq) else np.zeros(0, int)
+    if len(uniq) and (lengths == lengths[0]).all():
+        w = int(lengths[0])
+        head = np.frombuffer(uniq.astype(f"S{w}").tobytes(), dtype=np.uint8).reshape(-1, w)
+        return to_numpy_str(np.concatenate([head[inv], digits(res, width)], axis=1))
+    return np.char.add(prefixes.astype(str), to_numpy_str(digits(res, width)))
 
 
 def mobile_numbers(rng: np.random.Generator, prefixes: list[str], n: int, salt: int) -> np.ndarray:

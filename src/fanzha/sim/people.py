@@ -148,8 +148,11 @@ def unique_ids(persons: Persons, rng: np.random.Generator) -> None:
     """Make ID numbers unique by re-drawing the sequence digits of duplicates (keeps sex parity)."""
     for _ in range(50):
         # The first 17 digits identify an ID (the 18th follows from them): compare them as integers.
-        _, first = np.unique(persons.id_no.astype("S17").astype(np.int64), return_index=True)
-        dup = np.setdiff1d(np.arange(len(persons)), first)
+        key = (np.frombuffer(persons.id_no.astype("S18").tobytes(), dtype=np.uint8).reshape(-1, 18)[:, :17]
+               .astype(np.int64) - ord("0")) @ 10 ** np.arange(16, -1, -1, dtype=np.int64)
+        # Every repeat after an ID's first occurrence (a stable sort keeps the first one first).
+        o = np.argsort(key, kind="stable")
+        dup = np.sort(o[1:][key[o[1:]] == key[o[:-1]]])
         if not len(dup):
             return
         body = np.frombuffer(persons.id_no[dup].astype("S18").tobytes(), dtype=np.uint8).reshape(-1, 18)[:, :17].copy()

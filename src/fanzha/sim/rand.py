@@ -33,7 +33,21 @@ def hash_uniform(seed: int, *cols: np.ndarray | int) -> np.ndarray:
 def choice_cdf(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
     """Indices drawn with probability ∝ weights (fast for many draws from a fixed table)."""
     cdf = np.cumsum(weights, dtype=np.float64)
-    return np.searchsorted(cdf, rng.random(size) * cdf[-1], side="right").clip(0, len(weights) - 1)
+    u = rng.random(size) * cdf[-1]
+    if len(cdf) <= 8:
+        # A few comparisons per draw beat a binary search with unpredictable branches (same result:
+        # the number of table entries at or below u).
+        idx = np.zeros(len(u), np.int64)
+        for c in cdf[:-1]:
+            idx += u >= c
+        return np.minimum(idx, len(cdf) - 1)
+    if len(cdf) > 4096 and len(u) > 4096:
+        # In a large table, searching the draws in sorted order walks it forwards (cache-friendly).
+        o = np.argsort(u)
+        idx = np.empty(len(u), np.int64)
+        idx[o] = np.searchsorted(cdf, u[o], side="right")
+        return idx.clip(0, len(cdf) - 1)
+    return np.searchsorted(cdf, u, side="right").clip(0, len(weights) - 1)
 
 
 def int_range(rng: np.random.Generator, bounds: list[int] | tuple[int, int], size=None):

@@ -121,7 +121,7 @@ def build_ties(world: World) -> Ties:
     owner, other, kind = owner[keep], other[keep], kind[keep]
     # One tie per pair of nodes.
     a, b = np.minimum(owner, other), np.maximum(owner, other)
-    _, first = np.unique(a.astype(np.int64) * len(world.node_msisdn) + b, return_index=True)
+    first = _first_of_each(a.astype(np.int64) * len(world.node_msisdn) + b, len(world.node_msisdn) ** 2)
     owner, other, kind = owner[first], other[first], kind[first]
 
     rate = BASE_RATE[kind] * rng.lognormal(0.0, 0.9, len(owner))
@@ -138,3 +138,14 @@ def build_ties(world: World) -> Ties:
     ptr = np.searchsorted(owner, np.arange(L + 1))
     return Ties(owner.astype(np.int32), other.astype(np.int32), rate.astype(np.float32),
                 p_out.astype(np.float32), kind.astype(np.int8), ptr)
+
+
+def _first_of_each(key: np.ndarray, bound: int) -> np.ndarray:
+    """Index of the first occurrence of each distinct KEY (0 <= KEY < BOUND), in ascending key order:
+    np.unique(key, return_index=True)[1], twice as fast by sorting (key, index) packed in one integer."""
+    m = len(key)
+    if m == 0 or bound * m >= 2**63:
+        return np.unique(key, return_index=True)[1]
+    packed = np.sort(key * m + np.arange(m, dtype=np.int64))
+    k = packed // m
+    return packed[np.r_[True, k[1:] != k[:-1]]] % m

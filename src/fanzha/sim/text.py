@@ -46,15 +46,18 @@ def to_numpy_str(matrix: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(matrix).view(f"S{matrix.shape[1]}").reshape(-1).astype(str)
 
 
+_LUHN_DOUBLE = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)
+
+
 def luhn_digit(body: np.ndarray) -> np.ndarray:
     """Luhn check digit (as ASCII) for each row of a digit matrix (IMEI: 14 digits → 15th)."""
-    d = body.astype(np.int64) - _ZERO
+    d = body - np.uint8(_ZERO)
     w = d.shape[1]
-    # Doubling starts from the rightmost body digit.
+    # Doubling starts from the rightmost body digit (a doubled digit counts its digit sum).
     dbl = ((w - 1 - np.arange(w)) % 2) == 0
-    x = np.where(dbl, d * 2, d)
-    x = np.where(x > 9, x - 9, x)
-    return ((10 - x.sum(axis=1) % 10) % 10 + _ZERO).astype(np.uint8)
+    x = d.copy()
+    x[:, dbl] = _LUHN_DOUBLE[d[:, dbl]]
+    return ((10 - x.sum(axis=1, dtype=np.int32) % 10) % 10 + _ZERO).astype(np.uint8)
 
 
 _ID_WEIGHTS = np.array((7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), dtype=np.int64)

@@ -14,7 +14,8 @@ detector is compared with two baselines on the same test data:
   cell's outgoing calls in one hour.
 
 Prints precision, recall, F1 and median delay per detector and method (evaluate's label mapping).
-``--speed-cdrs 20000000`` instead times `fanzha detect` end to end on a province of that size.
+``--speed-cdrs 20000000`` (or ``--speed-province DIR`` to reuse a `fanzha sim` week) also times
+`fanzha detect` end to end on a prefecture's week (target ≤ 5 min); ``--speed-only`` skips quality.
 """
 
 from __future__ import annotations
@@ -158,22 +159,45 @@ def fit_thresholds(ctx: DetectionContext, labels: pd.DataFrame) -> dict[str, flo
     return th
 
 
-def speed(cdrs: int, days: int, work: Path, model_dir: Path | None) -> None:
-    """`fanzha detect` end to end (ingest, all detectors, outputs) on a province sized to ~cdrs voice records."""
+def speed(cdrs: int, days: int, work: Path, model_dir: Path | None, province: Path | None = None) -> dict:
+    """`fanzha detect` end to end (ingest, all detectors, outputs) on a province sized to ~cdrs voice records.
+
+    ``province``: an existing `fanzha sim` folder to reuse (e.g. /work/bench-data/week20m), else one is
+    simulated into ``work``. Prints wall and process CPU time and the load average around the run.
+    """
+    import os
+    import resource
+
     from fanzha.analytics.pipeline import run_detect
 
-    lines = max(50, int(cdrs / (CDRS_PER_LINE_DAY * days)))
-    t = time.perf_counter()
-    prov = make_province(work / "speed", lines=lines, days=days, seed=99, mix=None)
-    t_sim = time.perf_counter() - t
-    summary = run_detect(cdr=prov / "cdr", sms=prov / "sms", subscribers=prov / "subscribers.csv",
-                         cells=prov / "cells.csv", out=work / "speed_out", model_dir=model_dir)
+    t_sim = 0.0
+    if province is None:
+        lines = max(50, int(cdrs / (CDRS_PER_LINE_DAY * days)))
+        t = time.perf_counter()
+        province = make_province(work / "speed", lines=lines, days=days, seed=99, mix=None)
+        t_sim = time.perf_counter() - t
+    files = {name: next((province / f"{name}.{ext}" for ext in ("parquet", "csv") if (province / f"{name}.{ext}").exists()), None)
+             for name in ("subscribers", "cells")}
+    load0 = os.getloadavg()[0]
+    c0 = time.process_time()
+    summary = run_detect(cdr=province / "cdr", sms=province / "sms", subscribers=files["subscribers"],
+                         cells=files["cells"], out=work / "speed_out", model_dir=model_dir)
+    cpu = time.process_time() - c0
+    load1 = os.getloadavg()[0]
     n = summary["rows_read"].get("cdr", 0)
-    print(f"speed: {lines} lines, {days} days, {n:,} CDRs + {summary['rows_read'].get('sms', 0):,} SMS "
-          f"(simulated in {t_sim:.0f} s)")
-    print(f"fanzha detect: {summary['seconds']:.1f} s total = ingest {summary['seconds_ingest']:.1f} s + detectors "
-          f"{summary['seconds_by_detector']}; {n / summary['seconds']:,.0f} CDRs/s; alerts {summary['alerts_by_detector']} "
-          f"({summary['models']}; 2 shared cores)")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nspeed: {province} — {n:,} CDRs + {summary['rows_read'].get('sms', 0):,} SMS"
+          + (f" (simulated in {t_sim:.0f} s)" if t_sim else ""))
+    print(f"{'step':28s} {'wall s':>8s}")
+    print(f"{'ingest (validate + store)':28s} {summary['seconds_ingest']:8.1f}")
+    for name, sec in summary["seconds_by_detector"].items():
+        print(f"{'detector ' + name:28s} {sec:8.1f}")
+    target = "met" if summary["seconds"] <= 300 else "NOT met"
+    print(f"{'fanzha detect total':28s} {summary['seconds']:8.1f}   process CPU {cpu:.0f} s, peak RSS {rss:,.0f} MB, "
+          f"{n / summary['seconds']:,.0f} CDRs/s; load average {load0:.1f} before, {load1:.1f} after "
+          f"({os.cpu_count()} cores); target ≤ 300 s: {target}")
+    print(f"alerts {summary['alerts_by_detector']} ({summary['models']})")
+    return summary
 
 
 def main(argv=None) -> None:
@@ -184,14 +208,17 @@ def main(argv=None) -> None:
     ap.add_argument("--test-seed", type=int, default=23, help="seed of the test province (different scenario mix)")
     ap.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
     ap.add_argument("--speed-cdrs", type=int, default=0,
-                    help="instead of quality: time `fanzha detect` on a province of about this many CDRs (e.g. 20000000)")
+                    help="also time `fanzha detect` on a province of about this many CDRs (e.g. 20000000)")
+    ap.add_argument("--speed-province", type=Path, default=None,
+                    help="reuse this `fanzha sim` folder for the speed run (e.g. /work/bench-data/week20m)")
+    ap.add_argument("--speed-only", action="store_true", help="skip the quality part")
     ap.add_argument("--model", type=Path, default=None, help="MODELDIR for the speed run (default: rules only)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     work = args.work or Path(tempfile.mkdtemp(prefix="fanzha-detbench-"))
     work.mkdir(parents=True, exist_ok=True)
-    if args.speed_cdrs:
-        speed(args.speed_cdrs, args.days, work, args.model)
+    if args.speed_only:
+        speed(args.speed_cdrs, args.days, work, args.model, args.speed_province)
         return
     train_p = make_province(work / "train", lines=args.lines, days=args.days, seed=args.train_seed, mix=None)
     test_p = make_province(work / "test", lines=args.lines, days=args.days, seed=args.test_seed, mix=TEST_MIX)
@@ -230,6 +257,8 @@ def main(argv=None) -> None:
             print(f"{det:14s} {method:16s} {m['alerted']:7d} {m['precision']:9.3f} {m['recall']:7.3f} {m['f1']:6.3f} {d:>15s}")
     print(f"times: simulate {t_sim:.0f} s, train (features + model + baselines) {t_train:.0f} s, "
           f"detect {t_detect:.0f} s {timing}; total {time.perf_counter() - t0:.0f} s (2 shared cores)")
+    if args.speed_cdrs or args.speed_province:  # with the model just trained, as an operator would run it
+        speed(args.speed_cdrs, args.days, work, args.model or work / "model", args.speed_province)
 
 
 if __name__ == "__main__":

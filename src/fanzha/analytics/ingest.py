@@ -117,13 +117,18 @@ class Ledger:
 
 
 def _raw_relation(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> str:
-    """Create temp table ``raw`` (all VARCHAR, contract columns, ``_src_row``); return its name."""
-    con.execute("DROP TABLE IF EXISTS raw")
+    """Make ``raw`` (all VARCHAR, contract columns, ``_src_row``) over the file; return its name.
+
+    Parquet: a view (``_src_row`` is the file's own row number, so nothing is copied before
+    validation); CSV: a temp table, because the reader's rejects are collected while it is read.
+    """
+    _drop(con, "raw")
     con.execute("DROP TABLE IF EXISTS reject_errors")
     con.execute("DROP TABLE IF EXISTS reject_scans")
     name = path.name.lower()
-    if name.endswith(".parquet"):
-        src = f"read_parquet({_sql_str(path)})"
+    parquet = name.endswith(".parquet")
+    if parquet:
+        src = f"read_parquet({_sql_str(path)}, file_row_number=true)"
     else:
         # all_varchar: a bad value must become a quarantined row, not a failed read;
         # store_rejects keeps lines with too many columns (reason malformed_line).
@@ -135,8 +140,21 @@ def _raw_relation(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> str
     cols = []
     for c in kind.columns:
         cols.append(f'CAST("{present[c]}" AS VARCHAR) AS {c}' if c in present else f"CAST(NULL AS VARCHAR) AS {c}")
-    con.execute(f"CREATE TEMP TABLE raw AS SELECT {', '.join(cols)}, row_number() OVER () AS _src_row FROM {src}")
+    if parquet:
+        row = f'"{present["file_row_number"]}" + 1' if "file_row_number" in present else "row_number() OVER ()"
+        con.execute(f"CREATE TEMP VIEW raw AS SELECT {', '.join(cols)}, {row} AS _src_row FROM {src}")
+    else:
+        con.execute(f"CREATE TEMP TABLE raw AS SELECT {', '.join(cols)}, row_number() OVER () AS _src_row FROM {src}")
     return "raw"
+
+
+def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop table or view ``name`` if it exists (DuckDB's DROP names the kind of object)."""
+    for kind in con.execute(
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = $1 UNION ALL "
+        "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = $1 AND NOT internal", [name]
+    ).fetchall():
+        con.execute(f"DROP {kind[0]} {name}")
 
 
 def _rejected_lines(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
@@ -206,13 +224,12 @@ def ingest(
 def _ingest_kind(
     con, *, kind: Kind, files, store, run_id, run_dir, staging, ledger, ks, summary, progress, on_publish
 ) -> list[dict]:
-    con.execute("DROP TABLE IF EXISTS good")
     good_cols = ", ".join(kind.columns + ("ts", "day"))
     entries: list[dict] = []
     quarantine = run_dir / f"quarantine_{kind.name}.csv"
     qcount: Counter[str] = Counter()
     seen_now: set[str] = set()
-    first = True
+    good_parts: list[str] = []  # the valid rows of each file, left where validation put them
     for i, f in enumerate(files):
         if progress:
             progress(f"{kind.name}: {f.name}", i, len(files))
@@ -223,67 +240,68 @@ def _ingest_kind(
         seen_now.add(digest)
         try:
             _raw_relation(con, f, kind)
+            checked = f"checked_{i}"
+            _drop(con, checked)
+            con.execute(f"CREATE TEMP TABLE {checked} AS {validation_sql(kind, 'raw')}")
         except duckdb.Error as exc:  # unreadable file: reported, never stops the run
             ks.file_errors.append(f"{f}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
             continue
         ks.files_read += 1
-        con.execute("DROP TABLE IF EXISTS checked")
-        con.execute(f"CREATE TEMP TABLE checked AS {validation_sql(kind, 'raw')}")
-        n_raw = con.execute("SELECT count(*) FROM raw").fetchone()[0]
+        n_raw = con.execute(f"SELECT count(*) FROM {checked}").fetchone()[0]
         rejects = _rejected_lines(con)
         ks.rows_read += n_raw + len(rejects)
-        bad = dict(con.execute("SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY 1").fetchall())
+        bad = dict(con.execute(f"SELECT reason, count(*) FROM {checked} WHERE reason IS NOT NULL GROUP BY 1").fetchall())
         if bad or rejects:
             run_dir.mkdir(parents=True, exist_ok=True)
-            _write_quarantine(con, kind, f, quarantine, rejects)
+            _write_quarantine(con, kind, f, quarantine, rejects, checked)
         for r, n in bad.items():
             qcount[r] += n
         if rejects:
             qcount["malformed_line"] += len(rejects)
-        select_good = f"SELECT {good_cols}, {i} AS _file_idx, _src_row FROM checked WHERE reason IS NULL"
-        if first:
-            con.execute(f"CREATE TEMP TABLE good AS {select_good}")
-            first = False
-        else:
-            con.execute(f"INSERT INTO good {select_good}")
+        good_parts.append(f"SELECT {good_cols}, {i} AS _file_idx, _src_row FROM {checked} WHERE reason IS NULL")
         n_rows = n_raw + len(rejects)
         entries.append({
             "kind": kind.name, "sha256": digest, "path": str(f.resolve()), "size": f.stat().st_size,
             "rows": n_rows, "run_id": run_id, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         })
+    _drop(con, "raw")
     ks.quarantined = dict(sorted(qcount.items()))
     if quarantine.exists():
         summary.quarantine_files.append(str(quarantine))
     if progress:
         progress(f"{kind.name}: writing store", len(files), len(files))
-    if first:  # nothing new to store
+    if not good_parts:  # nothing new to store
         return entries
+    con.execute(f"CREATE OR REPLACE TEMP VIEW good AS {' UNION ALL '.join(good_parts)}")
     n_good = con.execute("SELECT count(*) FROM good").fetchone()[0]
     existing = sorted((store / kind.name).glob("day=*/*.parquet"))
     anti = ""
     if existing:
         glob = _sql_str(store / kind.name / "day=*" / "*.parquet")
         anti = f"AND record_id NOT IN (SELECT record_id FROM read_parquet({glob}))"
-    # First occurrence (file order, then row order) of each record_id wins.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE fresh AS
-        SELECT {good_cols} FROM good
-        WHERE true {anti}
+    # First occurrence (file order, then row order) of each record_id wins. Repeated ids are found
+    # with one hash aggregate; only their rows go through the ordered pass.
+    con.execute("CREATE OR REPLACE TEMP TABLE dup_ids AS SELECT record_id FROM good GROUP BY record_id HAVING count(*) > 1")
+    fresh = f"""SELECT {good_cols} FROM good WHERE record_id NOT IN (SELECT record_id FROM dup_ids) {anti}
+        UNION ALL
+        SELECT {good_cols} FROM good WHERE record_id IN (SELECT record_id FROM dup_ids) {anti}
         QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY _file_idx, _src_row) = 1"""
-    )
-    n_fresh = con.execute("SELECT count(*) FROM fresh").fetchone()[0]
-    ks.duplicates = n_good - n_fresh
-    ks.rows_stored = n_fresh
-    if n_fresh:
+    n_fresh = 0
+    if n_good:
         staging.mkdir(parents=True, exist_ok=True)
         cols = ", ".join(kind.stored_columns + ("day",))
-        con.execute(
-            f"COPY (SELECT {cols} FROM fresh) TO {_sql_str(staging)} "
+        n_fresh = con.execute(
+            f"COPY (SELECT {cols} FROM ({fresh}) x) TO {_sql_str(staging)} "
             f"(FORMAT PARQUET, PARTITION_BY (day), FILENAME_PATTERN 'part-{run_id}-{{i}}', OVERWRITE_OR_IGNORE)"
-        )
-        _publish(staging, store / kind.name, on_publish)
-    con.execute("DROP TABLE IF EXISTS good")
-    con.execute("DROP TABLE IF EXISTS fresh")
+        ).fetchone()[0]
+        if n_fresh:
+            _publish(staging, store / kind.name, on_publish)
+    ks.duplicates = n_good - n_fresh
+    ks.rows_stored = n_fresh
+    con.execute("DROP VIEW IF EXISTS good")
+    con.execute("DROP TABLE IF EXISTS dup_ids")
+    for i in range(len(files)):
+        _drop(con, f"checked_{i}")
     return entries
 
 
@@ -298,13 +316,13 @@ def _publish(staging: Path, target: Path, on_publish: Callable[[Path], None] | N
             on_publish(dest)
 
 
-def _write_quarantine(con, kind: Kind, source: Path, out: Path, rejects) -> None:
+def _write_quarantine(con, kind: Kind, source: Path, out: Path, rejects, checked: str) -> None:
     """Append the file's bad rows (original text + reason) to the run's quarantine CSV."""
     import csv
 
     rows = con.execute(
         f"""SELECT c.reason, r._src_row, {', '.join('r.' + c for c in kind.columns)}
-        FROM checked c JOIN raw r USING (_src_row) WHERE c.reason IS NOT NULL ORDER BY r._src_row"""
+        FROM {checked} c JOIN raw r USING (_src_row) WHERE c.reason IS NOT NULL ORDER BY r._src_row"""
     ).fetchall()
     new = not out.exists()
     with open(out, "a", newline="", encoding="utf-8") as fh:

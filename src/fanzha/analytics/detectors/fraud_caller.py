@@ -129,6 +129,13 @@ class FraudCallerDetector:
         points = pd.DataFrame({"msisdn": lines, "as_of": [int(best.at[m, "as_of"]) if m in best.index else int(thumb.at[m, "last_ts"]) for m in lines]})
         last = last_record(ctx, points)
         model = self._model(ctx)
+        explained: dict[tuple[str, int], list] = {}
+        if model is not None:  # the model's contributions, one batch per checkpoint (not one call per alert)
+            scored = points[points["msisdn"].isin(best.index)]
+            for as_of, part in scored.groupby("as_of"):
+                rows = line_frame(ctx, int(as_of)).loc[part["msisdn"]]
+                for msisdn, contribs in zip(part["msisdn"], model.explain(rows, top=3), strict=True):
+                    explained[(msisdn, int(as_of))] = contribs
         alerts = []
         for msisdn, as_of in zip(points["msisdn"], points["as_of"], strict=True):
             score = float(best.at[msisdn, "score"]) if msisdn in best.index else 0.0
@@ -140,7 +147,7 @@ class FraudCallerDetector:
             if msisdn in best.index:
                 row = line_frame(ctx, as_of).loc[msisdn]
                 if model is not None:
-                    for c in model.explain(row.to_frame().T, top=3)[0]:
+                    for c in explained[(msisdn, int(as_of))]:
                         reasons.append(feature_reason(c.feature, c.value, c.contribution))
                 else:
                     reasons.extend(rule_reasons(row))

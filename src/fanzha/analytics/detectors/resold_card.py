@@ -74,10 +74,40 @@ def blocks(ctx: DetectionContext, rules: ResoldRules) -> pd.DataFrame:
     return ctx.df(sql)
 
 
+def quiet_lines(frame: pd.DataFrame, centre: tuple[float, float], rules: ResoldRules) -> pd.Index:
+    """Lines on which no sign can fire in any block, found without the block-by-block replay.
+
+    Conservative, vectorised bounds: "moved" compares a block with the centre or with the median of
+    earlier block positions, which lies inside the line's latitude/longitude box, so a line whose
+    box diagonal and whose distance from the centre stay well below ``far_km`` cannot move far;
+    "new_device" needs two different IMEIs; "intl" is a per-block share. Everything else is replayed.
+    """
+    box = frame.groupby("msisdn", sort=False).agg(
+        lat0=("lat", "min"), lat1=("lat", "max"), lon0=("lon", "min"), lon1=("lon", "max"))
+    diag = np.fmax(_km(box["lat0"], box["lon0"], box["lat1"], box["lon1"]), _km(box["lat0"], box["lon1"], box["lat1"], box["lon0"]))
+    from_centre = pd.Series(_km(centre[0], centre[1], frame["lat"], frame["lon"]), index=frame.index)
+    far = from_centre.groupby(frame["msisdn"], sort=False).max()
+    out_n = frame["out_n"].astype(float)
+    intl = ((out_n > 0) & (frame["intl_n"] / out_n.where(out_n > 0) >= rules.intl_share)).groupby(frame["msisdn"], sort=False).any()
+    devices = frame[["msisdn", "imeis"]].explode("imeis").dropna().groupby("msisdn", sort=False)["imeis"].nunique()
+    margin = 0.9 * rules.far_km
+    quiet = (diag < margin) & (far.reindex(box.index) < margin) & ~intl.reindex(box.index, fill_value=False) \
+        & (devices.reindex(box.index, fill_value=0) <= 1)
+    return box.index[quiet.fillna(False).to_numpy()]
+
+
 def score_blocks(frame: pd.DataFrame, subs: pd.DataFrame, centre: tuple[float, float], rules: ResoldRules) -> pd.DataFrame:
-    """Per block: the signs that fired and the points score (causal: only earlier blocks count)."""
+    """Per block: the signs that fired and the points score (causal: only earlier blocks count).
+
+    Only lines where a sign can fire (see :func:`quiet_lines`) are replayed block by block in
+    Python; the blocks of quiet lines score 0 with no sign."""
+    quiet = frame["msisdn"].isin(quiet_lines(frame, centre, rules)) if len(frame) else pd.Series(dtype=bool)
+    calm = frame[quiet.to_numpy()] if len(frame) else frame
+    calm_rows = pd.DataFrame({"msisdn": calm["msisdn"].to_numpy(), "block_ts": calm["block_ts"].astype(int).to_numpy(),
+                              "last_ts": calm["last_ts"].astype(int).to_numpy(), "score": 0.0,
+                              "fired": [{} for _ in range(len(calm))]})
     rows = []
-    for msisdn, part in frame.groupby("msisdn", sort=True):
+    for msisdn, part in frame[~quiet.to_numpy()].groupby("msisdn", sort=True) if len(frame) else ():
         home_lat, home_lon, seen = [], [], set()
         owner = subs.loc[msisdn] if msisdn in subs.index else None
         student = owner is not None and str(owner.get("occupation") or "") == "student"
@@ -108,7 +138,9 @@ def score_blocks(frame: pd.DataFrame, subs: pd.DataFrame, centre: tuple[float, f
                 home_lon.append(b.lon)
             if not fired:
                 seen |= imeis
-    return pd.DataFrame(rows, columns=["msisdn", "block_ts", "last_ts", "score", "fired"])
+    replayed = pd.DataFrame(rows, columns=["msisdn", "block_ts", "last_ts", "score", "fired"])
+    both = pd.concat([replayed, calm_rows], ignore_index=True) if len(calm_rows) else replayed
+    return both.sort_values(["msisdn", "block_ts"], kind="stable").reset_index(drop=True)
 
 
 @register

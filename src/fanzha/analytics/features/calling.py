@@ -68,7 +68,12 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
         f"{x}_{tag}" for x in ("cl", "clp", "clpa", "sm", "smp", "sma", "gap", "gapa", "act", "calling")
     )
     night_expr = is_night(night)
-    hist = f"SELECT DISTINCT msisdn, peer FROM cdr WHERE {history.where()}"
+    # Peers called before: only the window's pairs are looked up in the history (a join that
+    # probes the history with the small window side), instead of de-duplicating all of it.
+    hist = (
+        f"SELECT hc.msisdn, hc.peer FROM (SELECT msisdn, peer FROM cdr WHERE {history.where()}) hc "
+        f"JOIN {p} w ON w.msisdn = hc.msisdn AND w.peer = hc.peer GROUP BY hc.msisdn, hc.peer"
+    )
     out_peer = "q.n_out > 0"
     parts = [
         (c, calls(span)),
@@ -132,13 +137,15 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
         ),
         # Gaps between consecutive calls need an ordered pass; the mean gap of SMS telescopes to
         # (last - first) / (n - 1), so SMS need none.
-        (gp, f"SELECT msisdn, CAST(ts - LAG(ts) OVER (PARTITION BY msisdn ORDER BY ts) AS DOUBLE) AS gap FROM {c}"),
+        # Only (line, time) goes through the ordered pass: a window operator carries every column it is given.
+        (gp, f"SELECT msisdn, CAST(ts - LAG(ts) OVER (PARTITION BY msisdn ORDER BY ts) AS DOUBLE) AS gap "
+             f"FROM (SELECT msisdn, ts FROM cdr WHERE {span.where()}) g"),
         (ga, f"SELECT msisdn, AVG(gap) AS gap_mean, STDDEV_POP(gap) AS gap_std FROM {gp} WHERE gap IS NOT NULL GROUP BY msisdn"),
         (
             a,
-            f"""SELECT msisdn, COUNT(DISTINCT {local_day()}) AS active_days,
-                COUNT(DISTINCT ts // 3600) AS active_hours
-            FROM ({events(span)}) e GROUP BY msisdn""",
+            # One de-duplication of (line, clock hour); the local day is a function of the hour.
+            f"""SELECT msisdn, COUNT(DISTINCT {local_day("h * 3600")}) AS active_days, COUNT(*) AS active_hours
+            FROM (SELECT msisdn, ts // 3600 AS h FROM ({events(span)}) e GROUP BY msisdn, ts // 3600) x GROUP BY msisdn""",
         ),
         (
             out,

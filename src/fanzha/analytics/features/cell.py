@@ -23,14 +23,18 @@ _f("cell_sms", "小区短信数", "SMS through the cell in the hour", 0)
 
 
 def cell_hour_sql(*, span: Span) -> str:
-    """One row per (cell_id, hour_ts) with activity in the span."""
+    """One row per (cell_id, hour_ts) with activity in the span (the records are counted first, then
+    each cell-hour looks up its cell's region: one lookup per cell-hour, not per record)."""
     return f"""
 WITH e AS (
   SELECT cell_id, msisdn, imei, direction, duration_s, ts, 1 AS is_call FROM cdr WHERE {span.where()} AND cell_id IS NOT NULL
   UNION ALL
   SELECT cell_id, msisdn, imei, direction, NULL AS duration_s, ts, 0 AS is_call FROM sms WHERE {span.where()} AND cell_id IS NOT NULL
 )
-SELECT e.cell_id, (e.ts // 3600) * 3600 AS hour_ts, MAX(c.region_code) AS region_code,
+SELECT h.cell_id, h.hour_ts, c.region_code, h.cell_calls, h.cell_lines, h.cell_imeis, h.cell_out_share,
+       h.cell_short_call_share, h.cell_sms
+FROM (
+  SELECT e.cell_id, (e.ts // 3600) * 3600 AS hour_ts,
        SUM(e.is_call) AS cell_calls,
        COUNT(DISTINCT CASE WHEN e.is_call = 1 THEN e.msisdn END) AS cell_lines,
        COUNT(DISTINCT CASE WHEN e.is_call = 1 THEN e.imei END) AS cell_imeis,
@@ -38,6 +42,7 @@ SELECT e.cell_id, (e.ts // 3600) * 3600 AS hour_ts, MAX(c.region_code) AS region
        CAST(SUM(CASE WHEN e.is_call = 1 AND e.direction = 'out' AND e.duration_s <= 10 THEN 1 ELSE 0 END) AS DOUBLE)
          / NULLIF(SUM(CASE WHEN e.is_call = 1 AND e.direction = 'out' THEN 1 ELSE 0 END), 0) AS cell_short_call_share,
        SUM(1 - e.is_call) AS cell_sms
-FROM e LEFT JOIN cells c ON c.cell_id = e.cell_id
-GROUP BY e.cell_id, (e.ts // 3600) * 3600
+  FROM e GROUP BY e.cell_id, (e.ts // 3600) * 3600
+) h
+LEFT JOIN (SELECT cell_id, MAX(region_code) AS region_code FROM cells GROUP BY cell_id) c ON c.cell_id = h.cell_id
 """

@@ -68,18 +68,23 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
         f"{x}_{tag}" for x in ("cl", "clp", "clpa", "sm", "smp", "sma", "gap", "gapa", "act", "calling")
     )
     night_expr = is_night(night)
-    # Peers called before: only the window's pairs are looked up in the history (a join that
-    # probes the history with the small window side), instead of de-duplicating all of it.
+    # Peers called before: a semi-join that probes the history with the window's pairs (no
+    # de-duplication of the whole history).
     hist = (
-        f"SELECT hc.msisdn, hc.peer FROM (SELECT msisdn, peer FROM cdr WHERE {history.where()}) hc "
-        f"JOIN {p} w ON w.msisdn = hc.msisdn AND w.peer = hc.peer GROUP BY hc.msisdn, hc.peer"
+        f"SELECT w.msisdn, w.peer FROM {p} w WHERE EXISTS (SELECT 1 FROM cdr hc WHERE {history.where()} "
+        f"AND hc.msisdn = w.msisdn AND hc.peer = w.peer)"
     )
     out_peer = "q.n_out > 0"
     parts = [
         (c, calls(span)),
         (
             p,
-            f"""SELECT msisdn, peer, COUNT(*) AS n,
+            # Peer kind and carrier only matter for peers the line called (every use is guarded by
+            # n_out > 0), so they are worked out for those pairs only.
+            f"""SELECT x.*,
+                CASE WHEN x.n_out > 0 THEN {peer_kind("x.peer")} END AS pkind,
+                CASE WHEN x.n_out > 0 AND {carrier("x.peer")} <> {carrier("x.msisdn")} THEN 1 ELSE 0 END AS other_carrier
+            FROM (SELECT msisdn, peer, COUNT(*) AS n,
                 SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS n_out,
                 SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS n_in,
                 SUM(CASE WHEN direction = 'fwd' THEN 1 ELSE 0 END) AS n_fwd,
@@ -88,10 +93,8 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
                 MAX(duration_s) AS dur_max,
                 SUM(CASE WHEN direction = 'out' AND duration_s <= 10 THEN 1 ELSE 0 END) AS n_short,
                 SUM(CASE WHEN direction = 'out' AND duration_s = 0 THEN 1 ELSE 0 END) AS n_unans,
-                SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END) AS n_night,
-                {peer_kind("peer")} AS pkind,
-                CASE WHEN {carrier("peer")} <> {carrier("msisdn")} THEN 1 ELSE 0 END AS other_carrier
-            FROM {c} GROUP BY msisdn, peer""",
+                SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END) AS n_night
+            FROM {c} GROUP BY msisdn, peer) x""",
         ),
         (
             pa,

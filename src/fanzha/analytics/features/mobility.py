@@ -39,13 +39,18 @@ def _sample_ctes(usual: Span, window_lo: int, night: tuple[int, int], tag: str) 
             FROM ({events(usual)}) e WHERE cell_id IS NOT NULL GROUP BY msisdn, ts // {BIN_S}, cell_id""",
         ),
     ]
+    # The modal cell of each (line, half-hour), for both spans in one aggregate: the smallest
+    # (-count, first time, cell id) wins, so ties resolve the same way on every engine.
+    parts.append((
+        f"mmode_{tag}",
+        f"""SELECT msisdn, bin,
+            ARG_MIN(cell_id, STRUCT_PACK(n := -n_w, t := t0_w, c := cell_id)) FILTER (WHERE n_w > 0) AS cell_w,
+            ARG_MIN(cell_id, STRUCT_PACK(n := -n_u, t := t0_u, c := cell_id)) AS cell_u
+        FROM mlc_{tag} GROUP BY msisdn, bin""",
+    ))
     for k in ("w", "u"):
         parts += [
-            (
-                f"msamp_{tag}_{k}",
-                f"""SELECT msisdn, bin, cell_id FROM mlc_{tag} WHERE n_{k} > 0
-                QUALIFY ROW_NUMBER() OVER (PARTITION BY msisdn, bin ORDER BY n_{k} DESC, t0_{k}, cell_id) = 1""",
-            ),
+            (f"msamp_{tag}_{k}", f"SELECT msisdn, bin, cell_{k} AS cell_id FROM mmode_{tag} WHERE cell_{k} IS NOT NULL"),
             (
                 f"msc_{tag}_{k}",
                 f"""SELECT s.msisdn, s.cell_id, COUNT(*) AS n,
@@ -65,6 +70,10 @@ def _sample_ctes(usual: Span, window_lo: int, night: tuple[int, int], tag: str) 
     return parts
 
 
+# Home cell: most night samples, then most samples, then first seen, then cell id.
+_home_key = "STRUCT_PACK(nn := -n_night, n := -n, b := first_bin, c := cell_id)"
+
+
 def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tuple[list[tuple[str, str]], str]:
     w, h = f"{tag}_w", f"{tag}_u"
     # The usual place is taken over the history before the window and the window itself.
@@ -82,15 +91,15 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
         ),
         (
             f"mhomecell_{w}",
-            f"""SELECT msisdn, cell_id AS home_cell, n AS home_n FROM msc_{w}
-            QUALIFY ROW_NUMBER() OVER (PARTITION BY msisdn ORDER BY n_night DESC, n DESC, first_bin, cell_id) = 1""",
+            f"""SELECT msisdn, ARG_MIN(cell_id, {_home_key}) AS home_cell, ARG_MIN(n, {_home_key}) AS home_n
+            FROM msc_{w} GROUP BY msisdn""",
         ),
         (
             f"mregion_{w}",
-            f"""SELECT msisdn, region_code AS home_region FROM (
+            f"""SELECT msisdn, ARG_MIN(region_code, STRUCT_PACK(nn := -nn, n := -n, r := region_code)) AS home_region FROM (
                 SELECT msisdn, region_code, SUM(n_night) AS nn, SUM(n) AS n FROM msc_{h}
                 WHERE region_code IS NOT NULL GROUP BY msisdn, region_code) x
-            QUALIFY ROW_NUMBER() OVER (PARTITION BY msisdn ORDER BY nn DESC, n DESC, region_code) = 1""",
+            GROUP BY msisdn""",
         ),
         (
             f"moutside_{w}",

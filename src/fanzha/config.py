@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     hash_key: str | None = None
     data_key: str | None = None
     spark_master: str = "local[2]"
+    # DuckDB's memory cap for analytics (e.g. "4GB"); past it, aggregates and sorts spill to a temp
+    # folder instead of growing. Unset: DuckDB's default (80 % of RAM).
+    duckdb_memory_limit: str | None = None
     report_model_dir: Path | None = Field(default=None, description="trained 12321 report classifier; unset: keyword rules")
     log_level: str = "INFO"
     # Tracing (溯源): the association graph the web app and `fanzha trace` read (`fanzha graph build --out`).

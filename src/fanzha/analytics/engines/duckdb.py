@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -32,8 +33,16 @@ class DuckDBEngine(Engine):
         self.con.execute("SET TimeZone='UTC'")
         if threads:
             self.con.execute(f"SET threads={int(threads)}")
+        if memory_limit is None:
+            from fanzha.config import get_settings
+
+            memory_limit = get_settings().duckdb_memory_limit
         if memory_limit:
             self.con.execute(f"SET memory_limit={_lit(memory_limit)}")
+            # Spilled data goes to the system temp folder, not next to the working directory.
+            spill = Path(tempfile.gettempdir()) / "fanzha-duckdb"
+            spill.mkdir(exist_ok=True)
+            self.con.execute(f"SET temp_directory={_lit(spill)}")
         self._arrow: dict[str, pa.Table] = {}
 
     def register_parquet(self, name, path, *, hive=True):

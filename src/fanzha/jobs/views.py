@@ -11,9 +11,8 @@ from fastapi.responses import FileResponse
 from fanzha.casework.audit import service as audit
 from fanzha.casework.auth.enums import Permission
 from fanzha.casework.auth.principal import Principal
-from fanzha.casework.cases.views import RowId
 from fanzha.jobs import service
-from fanzha.web.deps import Db, require
+from fanzha.web.deps import Db, RowId, require
 from fanzha.web.security import csrf_protect
 from fanzha.web.templating import render
 
@@ -22,7 +21,7 @@ SESSION = Permission.SESSION
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _job(db, job_id: RowId, who: Principal):
+def _job(db, job_id: int, who: Principal):
     job = service.get(db, job_id=job_id, actor=who)
     if job is None:
         raise HTTPException(status_code=404, detail="job not found 未找到任务")

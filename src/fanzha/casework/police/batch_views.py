@@ -12,7 +12,6 @@ from pydantic import ValidationError
 
 from fanzha.casework.auth.enums import Permission
 from fanzha.casework.auth.principal import Principal
-from fanzha.casework.cases.views import RowId
 from fanzha.casework.police import clue_flows, clues
 from fanzha.casework.police.clues import ClueError
 from fanzha.casework.police.enums import SOURCE_LABELS, SourceKind
@@ -20,7 +19,7 @@ from fanzha.casework.police.schemas import BatchOut, BatchRequest, FeedbackReque
 from fanzha.casework.types import Text
 from fanzha.privacy import mask_msisdn
 from fanzha.web import nav
-from fanzha.web.deps import Db, require
+from fanzha.web.deps import Db, RowId, require
 from fanzha.web.security import csrf_protect
 from fanzha.web.templating import render
 

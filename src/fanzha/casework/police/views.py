@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from fanzha.casework.auth.enums import Permission
 from fanzha.casework.auth.principal import Principal
-from fanzha.casework.cases.views import RowId
 from fanzha.casework.police import flows, service
 from fanzha.casework.police.enums import LEGAL_BASES, SCOPE_LABELS, SUBJECT_LABELS, QueryStatus, Scope
 from fanzha.casework.police.schemas import QueryDecision, QueryOut, QueryRequest, QueryResult

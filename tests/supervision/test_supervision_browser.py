@@ -91,5 +91,12 @@ def test_dashboard_by_role_after_demo(role, demo, demo_server, browser, tmp_path
                 assert figure.get_attribute("data-value") == str(value), key
                 assert f"{value:,}" in figure.inner_text()
             assert truth["shut_total"] > 0 and truth["appeals_upheld"] == 1 and truth["cases_open"] > 0
+        if "clues" in expected and page.locator("section.panel[data-panel=clues]").get_attribute("data-empty") == "false":
+            from fanzha.casework.police.models import ClueBatch
+            from fanzha.db import engine_for, session_scope
+
+            with session_scope(engine_for(demo.settings.db_url)) as db:
+                batches = db.scalar(select(func.count()).select_from(ClueBatch).where(ClueBatch.exported_at.is_not(None)))
+            assert page.locator('[data-kpi="clue_batches"]').get_attribute("data-value") == str(batches) != "0"
     finally:
         context.close()

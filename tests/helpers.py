@@ -16,3 +16,13 @@ def external(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"external data not found at {path}")
     return path
+
+
+def browser_login(page, user: str, password: str) -> None:
+    """Sign in through the login form in a Playwright page (fresh cookies), wait until redirected."""
+    page.context.clear_cookies()
+    page.goto("/login")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)

@@ -29,10 +29,21 @@ def test_demo_end_to_end(tmp_path, monkeypatch):
     from fanzha.db import session_scope, engine_for
 
     with session_scope(engine_for(get_settings().db_url)) as db:
-        n_alerts = db.scalar(select(func.count()).select_from(Alert))
+        n_alerts = db.scalar(select(func.count()).select_from(Alert).where(Alert.source == "detector"))
         n_cases = db.scalar(select(func.count()).select_from(Case))
+        n_all_alerts = db.scalar(select(func.count()).select_from(Alert))  # detectors + 12321 reports + tips
+        from fanzha.casework.market.stats import tip_stats
+        from fanzha.casework.market.warnings import published
+        from fanzha.casework.reports.stats import report_stats
+
+        reports, tips, warnings = report_stats(db), tip_stats(db), published(db)
     alerts_csv = sum(1 for _ in open(home / "detect" / "alerts.csv", encoding="utf-8")) - 1
-    assert 0 < n_cases <= n_alerts <= alerts_csv, (n_alerts, n_cases, alerts_csv)
+    assert 0 < n_alerts <= alerts_csv, (n_alerts, alerts_csv)
+    assert 0 < n_cases <= n_all_alerts
+    # public desk: every simulated report and tip imported (none quarantined), one warning published
+    sim_reports = sum(1 for _ in open(home / "demo" / "reports.csv", encoding="utf-8")) - 1
+    assert reports["received"] == sim_reports > 0 and reports["own_line"] > 0 and reports["alerts"] > 0
+    assert tips["total"] > 0 and len(warnings) == 1
     # The tracing page's graph is built by the demo where the web app looks for it.
     from fanzha.analytics.graph import Graph
 

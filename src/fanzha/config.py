@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         description="hours a case may stay in a review state before it shows as overdue",
     )
     appeal_sla_hours: float = Field(default=48.0, description="an appeal must be decided within this many hours")
+    # Public desk: 12321 reports and market-regulation tips (docs/public-desk.md).
+    report_sla_hours: float = Field(default=1.0, description="a reported number must be checked within this many "
+                                    "hours of the report's receipt (operator practice: 1 h)")
+    report_dedup_hours: float = Field(default=72.0, description="a report of the same number by the same reporter "
+                                      "(or with the same text) this close in time is a repeat, not a new report")
+    rate_public_form_per_minute: int = Field(default=5, description="public tip submissions per client address per minute")
     bss_adapter: str = Field(default="file", description="measure executor: file, webhook, an entry point name in "
                              "group fanzha.bss_adapters, or module:Class")
     bss_webhook_url: str | None = Field(default=None, description="URL the webhook adapter POSTs orders to")

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from fanzha.config import Settings
 
-STEPS = 9
+STEPS = 10
 
 
 def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path) -> dict:
@@ -23,6 +23,7 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     from fanzha.analytics.evaluate import evaluate, metrics_table, read_labels
     from fanzha.analytics.pipeline import run_detect
     from fanzha.casework.auth.flows import setup_demo_accounts
+    from fanzha.casework.market.demo import run_public_desk_demo
     from fanzha.casework.police.demo import run_police_demo
     from fanzha.casework.registry.load import load_cells, load_subscribers
     from fanzha.cli.user_cmd import print_accounts
@@ -59,6 +60,8 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
                                     labels_csv=out / "labels.csv", seed=seed, progress=bar)  # fmt: skip
     console.print(f"9/{STEPS} 警务协作 a police query (approved) and a clue batch exported with police feedback")
     police = run_police_demo(settings=settings)
+    console.print(f"10/{STEPS} 公众举报与市场监管线索 12321 reports and market-regulation tips; one consumer warning")
+    desk = run_public_desk_demo(settings, out)
 
     table = Table(title="summary 汇总")
     table.add_column("what")
@@ -84,11 +87,15 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     table.add_row("graph: nodes / edges", f"{graph.n_nodes:,} / {graph.n_edges:,}")
     table.add_row("police: query approved", f"#{police.query_id} {police.query_subject}" if police.query_id else "-")
     table.add_row("police: clue batch", f"{police.batch_no}: {police.batch_lines:,} lines" if police.batch_no else "-")
+    for name, res in (("12321 reports", desk["reports"]), ("market tips", desk["tips"])):
+        table.add_row(f"{name}: imported", f"{res.added:,}")
+        table.add_row(f"{name}: quarantined", f"{sum(res.quarantined.values()):,}")
+        table.add_row(f"{name}: alerts raised", f"{res.alerts:,}")
     console.print(table)
     console.print(metrics_table(metrics, title="检测质量 detection quality vs the simulator's ground truth"))
     print_accounts(accounts)
     return {"sim": sim_summary, "cells": cells, "subscribers": subs, "detect": detect_summary, "metrics": metrics,
-            "inbox": inbox, "review": review, "accounts": accounts, "police": police,
+            "inbox": inbox, "review": review, "accounts": accounts, "police": police, "public_desk": desk,
             "graph": {"nodes": graph.n_nodes, "edges": graph.n_edges, "path": str(settings.graph_path)}}
 
 

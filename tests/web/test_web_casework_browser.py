@@ -4,20 +4,12 @@ re-verification → restore. Each page is checked for what that user must (and m
 from __future__ import annotations
 
 import pytest
+from helpers import browser_login as _login
 
 pytestmark = pytest.mark.browser
 
 TRAFFIC = [[f"2026-05-03T{h:02d}:00:00+08:00", c, o] for h, c, o in [(18, 3, 1), (19, 40, 38), (20, 152, 150),
                                                                        (21, 120, 118)]]  # fmt: skip
-
-
-def _login(page, user, pw):
-    page.context.clear_cookies()
-    page.goto("/login")
-    page.fill("#username", user)
-    page.fill("#password", pw)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -13,7 +13,9 @@ import pytest
 
 from fanzha.casework.auth.enums import Permission, Role, roles_with
 
-PUBLIC_ROUTES = {("GET", "/login"), ("POST", "/login"), ("GET", "/healthz")}
+PUBLIC_ROUTES = {("GET", "/login"), ("POST", "/login"), ("GET", "/healthz"),
+                 # market-regulation desk: the public tip form and the consumer warnings (docs/public-desk.md)
+                 ("GET", "/tip"), ("POST", "/tip"), ("GET", "/warnings"), ("GET", "/warnings/{warning_id}")}
 
 
 def _routes(app):

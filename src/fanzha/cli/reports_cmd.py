@@ -9,7 +9,7 @@ import typer
 
 from fanzha.cli import app
 
-reports_app = typer.Typer(help="举报 Public reports (12321): classify report texts by fraud type.", no_args_is_help=True)
+reports_app = typer.Typer(help="举报 Public reports (12321): import, classify report texts by fraud type.", no_args_is_help=True)
 app.add_typer(reports_app, name="reports")
 
 
@@ -68,3 +68,23 @@ def classify(
         return
     for p in preds:
         typer.echo(json.dumps(p.as_dict(), ensure_ascii=False))
+
+
+@reports_app.command("import")
+def import_reports_cmd(
+    path: Path = typer.Argument(..., exists=True, help="reports file (CSV/Parquet, contract columns) or a folder of them"),
+) -> None:
+    """导入12321举报 — import public reports: dedup, link to lines, classify, alert own lines (idempotent by
+    report_id; bad rows go to a quarantine file with the reason)."""
+    import getpass
+
+    from fanzha.casework.auth.principal import Principal
+    from fanzha.casework.bulk_intake import run_with_progress
+    from fanzha.casework.reports.importer import import_reports
+    from fanzha.config import get_settings
+    from fanzha.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.db_url)
+    run_with_progress(import_reports, path=path, label="导入举报 importing reports", settings=settings,
+                      actor=Principal.system(f"cli:{getpass.getuser()}:reports-import"))  # fmt: skip

@@ -28,15 +28,18 @@ def _routers():
     from fanzha.casework.cases.views import router as cases_router
     from fanzha.casework.lookup.views import router as lookup_router
     from fanzha.casework.onboarding.views import router as onboarding_router
+    from fanzha.casework.market.views import router as market_router
     from fanzha.casework.police.batch_views import router as police_batches_router
     from fanzha.casework.police.views import router as police_router
+    from fanzha.casework.reports.views import router as reports_router
     from fanzha.casework.tracing.views import router as tracing_router
     from fanzha.jobs.views import router as jobs_router
     from fanzha.supervision.views import router as supervision_router
     from fanzha.web.pages import router as pages_router
 
     return [pages_router, auth_router, lookup_router, audit_router, onboarding_router, blacklist_router, cases_router,
-            appeals_router, police_router, police_batches_router, supervision_router, jobs_router, tracing_router]
+            appeals_router, police_router, police_batches_router, supervision_router, jobs_router, tracing_router,
+            reports_router, market_router]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

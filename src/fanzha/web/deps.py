@@ -81,7 +81,8 @@ def authenticate(request: Request, db: Session) -> Principal | None:
 
 def check_rate(request: Request, bucket: str, key: str) -> None:
     settings = request.app.state.settings
-    limit = {"login": settings.rate_login_per_minute, "query": settings.rate_query_per_minute}[bucket]
+    limit = {"login": settings.rate_login_per_minute, "query": settings.rate_query_per_minute,
+             "public_form": settings.rate_public_form_per_minute}[bucket]
     wait = request.app.state.limiter.hit(f"{bucket}:{key}", limit=limit)
     if wait is not None:
         raise HTTPException(status_code=429, detail="too many requests 请求过于频繁，请稍后再试",

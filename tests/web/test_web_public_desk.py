@@ -115,6 +115,7 @@ def test_officer_queue_triage_and_exports(client, make_user, login, api_headers,
 
     stats = client.get("/market/stats?since=2026-11-01&until=2026-11-30")
     assert stats.status_code == 200 and stats.text.count("<svg") == 3
+    assert stats.text.count('data-total="1"') == 3  # category, channel and month charts each count the one tip
     csv_body = client.get("/market/stats.csv?since=2026-11-01").content.decode("utf-8-sig")
     assert "会议营销、讲座、免费体检虚假宣传,1" in csv_body
     xlsx = client.get("/market/stats.xlsx")

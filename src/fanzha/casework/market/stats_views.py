@@ -9,9 +9,11 @@ from fastapi.responses import Response
 
 from fanzha.casework.auth.enums import Permission
 from fanzha.casework.auth.principal import Principal
-from fanzha.casework.market import charts, export
+from fanzha.casework.market import export
 from fanzha.casework.market.enums import CATEGORIES, CHANNELS, TIP_LABELS, TipStatus
 from fanzha.casework.market.stats import tip_stats
+from fanzha.supervision.charts import render as chart
+from fanzha.supervision.panels import Chart, Series
 from fanzha.web import nav
 from fanzha.web.deps import Db, require
 from fanzha.web.security import csrf_protect
@@ -32,6 +34,11 @@ def _bounds(since: date | None, until: date | None) -> tuple[datetime | None, da
             datetime.combine(until + timedelta(days=1), time()) if until else None)  # fmt: skip
 
 
+def _hbar(counts: dict[str, int], labels: dict[str, str], title: str):
+    return chart(Chart(kind="hbar", categories=[labels[k] for k in counts], unit="件", title=title,
+                       series=[Series("线索", [float(v) for v in counts.values()])]))  # fmt: skip
+
+
 @router.get("/market/stats", include_in_schema=False)
 def stats_page(request: Request, db: Db, since: date | None = Since, until: date | None = Until,
                _: Principal = Depends(TIP)):  # fmt: skip
@@ -39,9 +46,12 @@ def stats_page(request: Request, db: Db, since: date | None = Since, until: date
     query = "&".join(f"{k}={v}" for k, v in (("since", since), ("until", until)) if v)
     return render(request, "market_stats.html", {
         "s": s, "since": since or "", "until": until or "", "query": query,
-        "by_category": charts.hbars([(CATEGORIES[c], n) for c, n in s["by_category"].items()], title="按类别"),
-        "by_channel": charts.hbars([(CHANNELS[c], n) for c, n in s["by_channel"].items()], title="按渠道"),
-        "by_month": charts.vbars(list(s["by_month"].items()), title="按月份"),
+        "by_category": _hbar(s["by_category"], CATEGORIES, "按类别"),
+        "by_channel": _hbar(s["by_channel"], CHANNELS, "按渠道"),
+        # months as columns, stacked by category: the season of each kind of fraud shows at a glance
+        "by_month": chart(Chart(kind="stacked", categories=list(s["by_month_category"]), unit="件", title="按月份",
+                                series=[Series(CATEGORIES[c], [float(m[c]) for m in s["by_month_category"].values()])
+                                        for c in CATEGORIES])),
         "statuses": [(TIP_LABELS[TipStatus(k)], v) for k, v in s["by_status"].items()],
     })  # fmt: skip
 

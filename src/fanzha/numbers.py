@@ -262,7 +262,7 @@ def _parse_domestic(digits: str, *, international_form: bool) -> PhoneNumber:
             raise NumberError(f"13-digit number {national[:5]}… is not in an IoT (物联网) number block")
         if len(national) <= 6 and not international_form and _is_short(national):
             return _cn("service", national)
-        if national[1] in "3456789" and 7 <= len(national) <= 12:
+        if len(national) > 1 and national[1] in "3456789" and 7 <= len(national) <= 12:
             raise NumberError(f"mobile number must have 11 digits, got {len(national)}")
         raise NumberError(f"{national} is not a valid service, mobile or IoT number")
     if national[0] == "9" and len(national) <= 6 and _is_short(national):

@@ -128,3 +128,10 @@ def test_international_pattern_excludes_china():
 def test_generated_fixed_pattern_is_current():
     # numbers_fixed.py is generated from the installed phonenumbers: regenerate with `python -m fanzha.numbers`.
     assert numbers.build_fixed_pattern() == numbers.FIXED_PATTERN
+
+
+@pytest.mark.parametrize("value", ["-1", "1", "+1"])
+def test_single_digit_is_a_clear_error(value):
+    # "-1" once raised IndexError (a server error on the public tip form) instead of NumberError.
+    with pytest.raises(NumberError):
+        parse_number(value)

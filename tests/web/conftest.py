@@ -54,7 +54,7 @@ def web_settings(db_url):
     from fanzha.config import Settings
 
     # Generous limits: tests that exercise the limits build their own app with small ones.
-    return Settings(rate_login_per_minute=100_000, rate_query_per_minute=100_000)
+    return Settings(rate_login_per_minute=100_000, rate_query_per_minute=100_000, rate_public_form_per_minute=100_000)
 
 
 @pytest.fixture

@@ -59,10 +59,23 @@ FORMS = {
     "api_police_feedback": ("POST", "/api/police/batches/{batch_id}/feedback", ["note"]),
     "trace": ("POST", "/trace", ["seeds", "since", "until"]),
     "dashboard_report": ("POST", "/dashboard/report", ["start", "end", "county"]),
+    "report_check": ("POST", "/reports/{report_id}/check", ["status", "note"]),
+    "api_reports": ("POST", "/api/reports", ["report_id", "reported_number", "reporter_number", "category", "content"]),
+    "api_report_check": ("POST", "/api/reports/{report_id}/check", ["note"]),
+    "tip_entry": ("POST", "/market/tips", ["channel", "category", "content", "subject_name", "phone_numbers",
+                                           "reporter_contact", "received_at"]),
+    "tip_triage": ("POST", "/market/tips/{tip_id}/triage", ["status", "assignee", "note"]),
+    "api_tips": ("POST", "/api/market/tips", ["tip_id", "subject_name", "phone_numbers", "content", "reporter_contact"]),
+    "api_tip_triage": ("POST", "/api/market/tips/{tip_id}/triage", ["assignee", "note"]),
+    "warning_save": ("POST", "/market/warnings", ["title", "body", "category", "publish"]),
+    "warning_publish": ("POST", "/market/warnings/{warning_id}/publish", ["action"]),
+    "public_tip": ("POST", "/tip", ["category", "subject_name", "phone_numbers", "content", "reporter_contact"]),
 }
 VALID = {"purpose": "合法事由 test", "ref": "x", "msisdn": "13307150001", "name": "张三", "case_no": "K-1",
          "decided_on": "2026-01-01", "reason": "事由 test", "step": "observe", "subject": "13307150001",
-         "subject_type": "msisdn", "legal_basis": "刑诉法第五十四条", "scopes": ["owner"]}
+         "subject_type": "msisdn", "legal_basis": "刑诉法第五十四条", "scopes": ["owner"],
+         "report_id": "R-1", "reported_number": "13307150001", "content": "推销保健品", "channel": "12315",
+         "category": "health_claims", "title": "警示", "body": "正文", "action": "publish"}
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # inspects the app only
@@ -93,7 +106,7 @@ def test_injection_strings_are_inert(form, web_app, client, registry, make_user,
     from fanzha.db import session_scope
 
     method, path, fields = FORMS[form]
-    pw = make_user("all", roles=["supervisor", "reviewer_l2", "admin", "clerk", "police_liaison"])
+    pw = make_user("all", roles=["supervisor", "reviewer_l2", "admin", "clerk", "police_liaison", "market_regulator"])
     headers = api_headers("all") if path.startswith("/api/") else None
     if form != "login":
         login(client, "all", pw)

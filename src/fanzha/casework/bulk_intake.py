@@ -115,9 +115,12 @@ def parse_time(value: str | None, column: str):
     if not value:
         raise RowError(f"{column}: missing")
     try:
-        return input_time(datetime.fromisoformat(value.strip()))
+        at = datetime.fromisoformat(value.strip())
     except ValueError:
         raise RowError(f"{column}: not an ISO 8601 time: {value[:40]!r}") from None
+    if not 2000 <= at.year <= 2100:  # far-off years overflow time-zone arithmetic; reports and tips are recent
+        raise RowError(f"{column}: year {at.year} is outside 2000–2100")
+    return input_time(at)
 
 
 def parse_phone(value: str, column: str):

@@ -65,6 +65,8 @@ def make_filter(start: str | date | None = None, end: str | date | None = None, 
         start_d = _day(start) or end_d - timedelta(days=DEFAULT_DAYS - 1)
     except (ValueError, OverflowError):  # OverflowError: a default start before year 1
         raise FilterError("日期格式应为 YYYY-MM-DD date must be YYYY-MM-DD") from None
+    if not (2000 <= start_d.year and end_d.year <= 2100):  # far-off days overflow the day arithmetic of panels
+        raise FilterError("日期应在 2000–2100 年之间 dates must be within 2000–2100")
     if start_d > end_d:
         raise FilterError("开始日期不能晚于结束日期 start is after end")
     if (end_d - start_d).days > 3660:

@@ -121,3 +121,4 @@ def test_officer_queue_triage_and_exports(client, make_user, login, api_headers,
     xlsx = client.get("/market/stats.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert client.get("/api/market/stats", headers=h).json()["by_channel"]["12315"] == 1
+    assert client.get("/api/market/stats?until=9999-12-31", headers=h).status_code == 422  # no overflow (500)

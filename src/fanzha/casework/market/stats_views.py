@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from fanzha.casework.auth.enums import Permission
@@ -30,6 +30,9 @@ def _bounds(since: date | None, until: date | None) -> tuple[datetime | None, da
     """Whole days in China Standard Time; ``until`` is inclusive for people, exclusive for the query."""
     from datetime import timedelta
 
+    for day in (since, until):
+        if day is not None and not 2000 <= day.year <= 2100:  # far-off days overflow the day arithmetic
+            raise HTTPException(status_code=422, detail="日期应在 2000–2100 年之间 dates must be within 2000–2100")
     return (datetime.combine(since, time()) if since else None,
             datetime.combine(until + timedelta(days=1), time()) if until else None)  # fmt: skip
 

@@ -93,6 +93,23 @@ class Settings(BaseSettings):
     bss_retry_max_seconds: float = 3600.0
     bss_max_attempts: int = Field(default=12, description="after this many failures an order waits for a manual retry")
 
+    # 24×7 monitoring (fanzha monitor; `fanzha serve` starts it too when monitor_drop is set). docs/monitoring.md
+    monitor_drop: Path | None = Field(default=None, description="drop folder the mediation system writes CDR/SMS files to")
+    monitor_subscribers: Path | None = Field(default=None, description="contract subscribers file for line facts")
+    monitor_model_dir: Path | None = Field(default=None, description="MODELDIR from `fanzha train`; default the shipped model")
+    monitor_lateness_minutes: float = Field(default=120.0, description="records older than the newest event time "
+                                            "minus this are stored but no longer counted in the live windows")
+    monitor_poll_seconds: float = Field(default=1.0, description="how often the drop folder is looked at")
+    monitor_settle_seconds: float = Field(default=0.5, description="a file unchanged this long is complete")
+    monitor_realert_hours: float = Field(default=24.0, description="the monitor raises one alert per subject and "
+                                         "detector within this many hours")
+    monitor_warning_adapter: str = Field(default="sms_file", description="victim warnings go to: sms_file, call_list, "
+                                         "an entry point in group fanzha.warning_adapters, or module:Class")
+    monitor_warning_template: Path | None = Field(default=None, description="SMS text with {fraud_tail}; default shipped")
+    monitor_warning_dedup_days: float = Field(default=7.0, description="a subscriber is warned at most once this often")
+    monitor_warning_max_per_line: int = Field(default=500, description="victims warned per alerted line, best first")
+    monitor_elderly_age: int = Field(default=60, description="owners this old or older are warned first")
+
     @classmethod
     def settings_customise_sources(
         cls,

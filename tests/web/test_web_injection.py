@@ -70,6 +70,7 @@ FORMS = {
     "warning_save": ("POST", "/market/warnings", ["title", "body", "category", "publish"]),
     "warning_publish": ("POST", "/market/warnings/{warning_id}/publish", ["action"]),
     "public_tip": ("POST", "/tip", ["category", "subject_name", "phone_numbers", "content", "reporter_contact"]),
+    "api_monitor_optout": ("POST", "/api/monitor/optouts", ["msisdn", "via"]),
 }
 VALID = {"purpose": "合法事由 test", "ref": "x", "msisdn": "13307150001", "name": "张三", "case_no": "K-1",
          "decided_on": "2026-01-01", "reason": "事由 test", "step": "observe", "subject": "13307150001",
@@ -106,7 +107,8 @@ def test_injection_strings_are_inert(form, web_app, client, registry, make_user,
     from fanzha.db import session_scope
 
     method, path, fields = FORMS[form]
-    pw = make_user("all", roles=["supervisor", "reviewer_l2", "admin", "clerk", "police_liaison", "market_regulator"])
+    pw = make_user("all", roles=["supervisor", "reviewer_l2", "admin", "clerk", "police_liaison", "market_regulator",
+                                "ingest_service"])
     headers = api_headers("all") if path.startswith("/api/") else None
     if form != "login":
         login(client, "all", pw)

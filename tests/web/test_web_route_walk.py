@@ -15,7 +15,9 @@ from fanzha.casework.auth.enums import Permission, Role, roles_with
 
 PUBLIC_ROUTES = {("GET", "/login"), ("POST", "/login"), ("GET", "/healthz"),
                  # market-regulation desk: the public tip form and the consumer warnings (docs/public-desk.md)
-                 ("GET", "/tip"), ("POST", "/tip"), ("GET", "/warnings"), ("GET", "/warnings/{warning_id}")}
+                 ("GET", "/tip"), ("POST", "/tip"), ("GET", "/warnings"), ("GET", "/warnings/{warning_id}"),
+                 # the monitor's Prometheus scrape and health probe: counts and times only, no personal data
+                 ("GET", "/metrics"), ("GET", "/api/monitor/health")}
 
 
 def _routes(app):

@@ -65,14 +65,14 @@ class TrainedModel:
         """Probability of the positive class, 0..1, one per row."""
         if len(X) == 0:
             return np.zeros(0)
-        return np.clip(self.booster.predict(self._matrix(X)), 0.0, 1.0)
+        return np.clip(self.booster.predict(self._matrix(X), num_threads=threads_for(len(X))), 0.0, 1.0)
 
     def explain(self, X: pd.DataFrame, *, top: int = 3) -> list[list[Contribution]]:
         """Per row, the ``top`` features that pushed the score up most (largest positive contributions)."""
         if len(X) == 0:
             return []
         m = self._matrix(X)
-        contrib = self.booster.predict(m, pred_contrib=True)[:, : len(self.features)]
+        contrib = self.booster.predict(m, pred_contrib=True, num_threads=threads_for(len(m)))[:, : len(self.features)]
         out = []
         for i in range(len(m)):
             order = np.argsort(-contrib[i])[:top]

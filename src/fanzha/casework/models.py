@@ -10,6 +10,7 @@ from fanzha.casework.cases import models as cases_models  # noqa: F401
 from fanzha.casework.measures import models as measures_models  # noqa: F401
 from fanzha.casework.market import models as market_models  # noqa: F401
 from fanzha.casework.police import models as police_models  # noqa: F401
+from fanzha.casework.monitor import models as monitor_models  # noqa: F401
 from fanzha.casework.registry import models as registry_models  # noqa: F401
 from fanzha.casework.tracing import models as tracing_models  # noqa: F401
 from fanzha.jobs import models as jobs_models  # noqa: F401

@@ -32,6 +32,7 @@ from fanzha.cli import casework_cmd  # noqa: E402,F401
 from fanzha.cli import police_cmd  # noqa: E402,F401
 from fanzha.cli import kpi_cmd  # noqa: E402,F401
 from fanzha.cli import market_cmd  # noqa: E402,F401
+from fanzha.cli import monitor_cmd  # noqa: E402,F401
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ def _routers():
     from fanzha.casework.blacklist.views import router as blacklist_router
     from fanzha.casework.cases.views import router as cases_router
     from fanzha.casework.lookup.views import router as lookup_router
+    from fanzha.casework.monitor.views import router as monitor_router
     from fanzha.casework.onboarding.views import router as onboarding_router
     from fanzha.casework.market.views import router as market_router
     from fanzha.casework.police.batch_views import router as police_batches_router
@@ -39,7 +40,7 @@ def _routers():
 
     return [pages_router, auth_router, lookup_router, audit_router, onboarding_router, blacklist_router, cases_router,
             appeals_router, police_router, police_batches_router, supervision_router, jobs_router, tracing_router,
-            reports_router, market_router]
+            reports_router, market_router, monitor_router]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

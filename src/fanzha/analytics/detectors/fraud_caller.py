@@ -104,10 +104,19 @@ class FraudCallerDetector:
             return pd.concat(parts, ignore_index=True)
         return ctx.memo((self.name, "timeline", self.step(ctx)), compute)
 
+    def rule_hours(self, ctx: DetectionContext) -> pd.DataFrame:
+        """Line-hours matching the rule of thumb (msisdn, hour_ts, calls_out, last_ts). A hook: the live
+        monitor (analytics.stream) answers it from its hourly buckets instead of the records."""
+        return hourly_out(ctx)
+
+    def last_times(self, ctx: DetectionContext, points: pd.DataFrame) -> pd.Series:
+        """(msisdn, as_of) → time of the line's last record at or before as_of (hook, as above)."""
+        return last_record(ctx, points)
+
     def line_scores(self, ctx: DetectionContext) -> pd.Series:
         tl = self.timeline(ctx)
         score = tl.groupby("msisdn")["score"].max() if len(tl) else pd.Series(dtype=float)
-        hits = hourly_out(ctx)
+        hits = self.rule_hours(ctx)
         if len(hits):
             score = score.reindex(score.index.union(hits["msisdn"].unique()), fill_value=0.0)
             score.loc[hits["msisdn"].unique()] = np.maximum(score.loc[hits["msisdn"].unique()], 0.95)
@@ -115,7 +124,7 @@ class FraudCallerDetector:
 
     def detect(self, ctx: DetectionContext) -> list[Alert]:
         tl = self.timeline(ctx)
-        hits = hourly_out(ctx)
+        hits = self.rule_hours(ctx)
         flagged = tl[tl["score"] >= ALERT_AT]
         if len(flagged) == 0 and len(hits) == 0:
             return []
@@ -127,7 +136,7 @@ class FraudCallerDetector:
         lines = sorted(set(best["msisdn"]) | set(thumb.index))
         best = best.set_index("msisdn")
         points = pd.DataFrame({"msisdn": lines, "as_of": [int(best.at[m, "as_of"]) if m in best.index else int(thumb.at[m, "last_ts"]) for m in lines]})
-        last = last_record(ctx, points)
+        last = self.last_times(ctx, points)
         model = self._model(ctx)
         explained: dict[tuple[str, int], list] = {}
         if model is not None:  # the model's contributions, one batch per checkpoint (not one call per alert)

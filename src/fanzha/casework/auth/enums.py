@@ -19,6 +19,7 @@ class Role(StrEnum):
     POLICE_LIAISON = "police_liaison"  # 驻警联络员
     MARKET_REGULATOR = "market_regulator"  # 市场监管
     ADMIN = "admin"  # 系统管理员: accounts only, no personal data
+    INGEST_SERVICE = "ingest_service"  # 话单接入服务账号: a machine (mediation / SMS gateway), API token only
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -31,6 +32,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.POLICE_LIAISON: "驻警联络",
     Role.MARKET_REGULATOR: "市场监管",
     Role.ADMIN: "系统管理员",
+    Role.INGEST_SERVICE: "话单接入(服务账号)",
 }
 
 
@@ -54,6 +56,7 @@ class Permission(StrEnum):
     TIP_MANAGE = "tip.manage"
     KPI_VIEW = "kpi.view"
     EXPORT = "export"
+    MONITOR_SUBMIT = "monitor.submit"  # push CDR/SMS batches and opt-outs to the 24×7 monitor (service accounts)
 
 
 P = Permission
@@ -77,6 +80,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MARKET_REGULATOR: frozenset({P.SESSION, P.TIP_MANAGE, P.KPI_VIEW}),
     # Separation of duties: whoever manages accounts does not see personal data.
     Role.ADMIN: frozenset({P.SESSION, P.USER_ADMIN, P.AUDIT_READ, P.KPI_VIEW}),
+    # A machine account: it may only hand call records to the monitor, never read anything back.
+    Role.INGEST_SERVICE: frozenset({P.SESSION, P.MONITOR_SUBMIT}),
 }
 
 # Roles whose holders see only the rows of their own shops (unless they also hold an unscoped role).

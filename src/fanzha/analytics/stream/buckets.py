@@ -1,0 +1,247 @@
+"""SQL over hourly buckets (DuckDB dialect). Each new batch of records adds *fragments* to the bucket
+tables; a window is composed by summing the fragments of its hours, so a new file costs its own rows,
+never a recomputation of the window.
+
+Bucket tables (``hour_ts`` = start of the clock hour, epoch s):
+
+- ``line_hour``: per line and hour — call counts by direction, duration sums (and squares, for the
+  variance), short/unanswered outgoing calls, first/last call time and the sum of squared gaps between
+  consecutive calls inside the fragment; SMS counts and first/last SMS time.
+- ``pair_hour``: per line, peer, hour and kind (``c`` call, ``s`` SMS) — counts by direction, call
+  duration (total and longest), last contact: peers, reciprocity, entropy, victims to warn.
+- ``line_imei_hour``: per line, IMEI, hour — records and outgoing calls (devices, SIM banks).
+- ``line_cell_hour``: per line, cell, hour — calls and outgoing calls (a SIM bank does not move).
+- ``pair_first``: first call between a line and a peer (new-peer share).
+
+Composed features equal the batch features (:mod:`fanzha.analytics.features.calling`/``device``) for a
+window ending at a clock hour, except: ``gap_std``/``burstiness`` are exact when the records of a line
+arrive in time order (an out-of-order file adds its gaps as if appended), and "new peer" looks back
+over everything the monitor still holds (``pair_first`` keeps 30 days) instead of a fixed 30 days.
+"""
+
+from __future__ import annotations
+
+from fanzha.analytics.features.sql import carrier, entropy, is_night, local_day, peer_kind, ratio
+
+HOUR = 3600
+DAY = 86400
+NIGHT = (22, 6)
+
+TABLES = {
+    "line_hour": """msisdn VARCHAR, hour_ts BIGINT, calls BIGINT, calls_out BIGINT, calls_in BIGINT,
+        calls_fwd BIGINT, dur BIGINT, dur2 HUGEINT, dur_max BIGINT, n_short BIGINT, n_unans BIGINT,
+        c_first BIGINT, c_last BIGINT, c_gap2 DOUBLE, sms BIGINT, sms_out BIGINT, sms_in BIGINT,
+        s_first BIGINT, s_last BIGINT""",
+    "pair_hour": """msisdn VARCHAR, peer VARCHAR, hour_ts BIGINT, kind VARCHAR, n BIGINT, n_out BIGINT,
+        n_in BIGINT, dur BIGINT, dur_max BIGINT, last_ts BIGINT""",
+    "line_imei_hour": "msisdn VARCHAR, imei VARCHAR, hour_ts BIGINT, n BIGINT, n_out BIGINT, first_ts BIGINT, last_ts BIGINT",
+    "line_cell_hour": "msisdn VARCHAR, cell_id VARCHAR, hour_ts BIGINT, n BIGINT, n_out BIGINT",
+}
+
+
+def _h(col: str = "ts") -> str:
+    return f"(({col} // {HOUR}) * {HOUR})"
+
+
+def fragment_sql(table: str, kind: str, src: str) -> str:
+    """SELECT adding ``src``'s records (stored columns of CDR or SMS) as fragments of bucket ``table``."""
+    if table == "line_hour":
+        if kind == "cdr":
+            return f"""
+            SELECT msisdn, hour_ts, COUNT(*), SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END),
+              SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END), SUM(CASE WHEN direction = 'fwd' THEN 1 ELSE 0 END),
+              SUM(CAST(duration_s AS BIGINT)), SUM(CAST(duration_s AS HUGEINT) * duration_s), MAX(duration_s),
+              SUM(CASE WHEN direction = 'out' AND duration_s <= 10 THEN 1 ELSE 0 END),
+              SUM(CASE WHEN direction = 'out' AND duration_s = 0 THEN 1 ELSE 0 END),
+              MIN(ts), MAX(ts), COALESCE(SUM(gap * gap), 0), 0, 0, 0, NULL, NULL
+            FROM (SELECT *, {_h()} AS hour_ts,
+                         CAST(ts - LAG(ts) OVER (PARTITION BY msisdn, {_h()} ORDER BY ts) AS DOUBLE) AS gap
+                  FROM {src}) r
+            GROUP BY msisdn, hour_ts"""
+        return f"""
+            SELECT msisdn, {_h()} AS hour_ts, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, NULL, 0, COUNT(*),
+              SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END), SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END),
+              MIN(ts), MAX(ts)
+            FROM {src} GROUP BY msisdn, {_h()}"""
+    if table == "pair_hour":
+        dur = ("SUM(CAST(duration_s AS BIGINT)), MAX(duration_s)" if kind == "cdr" else "0, 0")
+        return f"""
+            SELECT msisdn, peer, {_h()}, '{kind[0]}' AS kind, COUNT(*),
+              SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END), SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END),
+              {dur}, MAX(ts)
+            FROM {src} GROUP BY msisdn, peer, {_h()}"""
+    if table == "line_imei_hour":
+        return f"""
+            SELECT msisdn, imei, {_h()}, COUNT(*),
+              SUM(CASE WHEN direction = 'out' AND '{kind}' = 'cdr' THEN 1 ELSE 0 END), MIN(ts), MAX(ts)
+            FROM {src} WHERE imei IS NOT NULL GROUP BY msisdn, imei, {_h()}"""
+    if table == "line_cell_hour":
+        if kind != "cdr":
+            return ""
+        return f"""
+            SELECT msisdn, cell_id, {_h()}, COUNT(*), SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END)
+            FROM {src} WHERE cell_id IS NOT NULL GROUP BY msisdn, cell_id, {_h()}"""
+    raise ValueError(table)
+
+
+def compact_sql(table: str) -> str:
+    """One row per bucket key: the fragments summed (gaps joined in time order for ``line_hour``)."""
+    if table == "line_hour":
+        return f"""
+        SELECT msisdn, hour_ts, SUM(calls), SUM(calls_out), SUM(calls_in), SUM(calls_fwd), SUM(dur), SUM(dur2),
+          MAX(dur_max), SUM(n_short), SUM(n_unans), MIN(c_first), MAX(c_last),
+          SUM(c_gap2) + COALESCE(SUM(POWER(c_first - prev_last, 2)), 0), SUM(sms), SUM(sms_out), SUM(sms_in),
+          MIN(s_first), MAX(s_last)
+        FROM (SELECT *, LAG(c_last) OVER (PARTITION BY msisdn, hour_ts ORDER BY c_first NULLS LAST, c_last) AS prev_last
+              FROM line_hour) f
+        GROUP BY msisdn, hour_ts"""
+    if table == "pair_hour":
+        return """SELECT msisdn, peer, hour_ts, kind, SUM(n), SUM(n_out), SUM(n_in), SUM(dur), MAX(dur_max), MAX(last_ts)
+                  FROM pair_hour GROUP BY msisdn, peer, hour_ts, kind"""
+    if table == "line_imei_hour":
+        return """SELECT msisdn, imei, hour_ts, SUM(n), SUM(n_out), MIN(first_ts), MAX(last_ts)
+                  FROM line_imei_hour GROUP BY msisdn, imei, hour_ts"""
+    if table == "line_cell_hour":
+        return "SELECT msisdn, cell_id, hour_ts, SUM(n), SUM(n_out) FROM line_cell_hour GROUP BY msisdn, cell_id, hour_ts"
+    raise ValueError(table)
+
+
+def window_where(lo: int, hi: int) -> str:
+    """Buckets of the window (lo, hi]; lo and hi are clock-hour boundaries."""
+    return f"hour_ts >= {int(lo)} AND hour_ts < {int(hi)}"
+
+
+def candidates_sql(lo: int, hi: int, min_calls_out: int) -> str:
+    """Dirty lines that could alert: at least ``min_calls_out`` outgoing calls in the window."""
+    return f"""SELECT msisdn FROM line_hour WHERE {window_where(lo, hi)} AND msisdn IN (SELECT msisdn FROM dirty)
+               GROUP BY msisdn HAVING SUM(calls_out) >= {int(min_calls_out)}"""
+
+
+def line_features_sql(lo: int, hi: int, cand: str, w: str = "24h") -> str:
+    """Per candidate line (table ``cand``), the calling and device features over (lo, hi], named
+    ``<feature>_<w>`` as :func:`fanzha.analytics.features.line_features_sql` names them."""
+    win = window_where(lo, hi)
+    night = is_night(NIGHT, "hour_ts")
+    out_peer = "q.n_out > 0"
+    cols = {
+        "calls": "la.calls", "calls_out": "la.calls_out", "calls_in": "la.calls_in", "calls_fwd": "la.calls_fwd",
+        "out_share": ratio("la.calls_out", "la.calls"),
+        "peers": "COALESCE(pa.peers, 0)", "peers_out": "COALESCE(pa.peers_out, 0)",
+        "new_peer_share": "pa.new_peer_share", "calls_per_peer": "pa.calls_per_peer",
+        "contact_entropy": "pa.contact_entropy", "reciprocal_peer_share": "pa.reciprocal_peer_share",
+        "callback_share": "pa.callback_share", "other_carrier_peer_share": "pa.other_carrier_peer_share",
+        "fixed_peer_share": "pa.fixed_peer_share", "intl_peer_share": "pa.intl_peer_share",
+        "dur_total": "la.dur", "dur_mean": ratio("la.dur", "la.calls"),
+        "dur_std": "CASE WHEN la.calls > 0 THEN SQRT(GREATEST(CAST(la.dur2 AS DOUBLE) / la.calls - "
+                   "POWER(CAST(la.dur AS DOUBLE) / la.calls, 2), 0.0)) END",
+        "dur_max": "la.dur_max",
+        "short_call_share": ratio("la.n_short", "la.calls_out"), "unanswered_share": ratio("la.n_unans", "la.calls_out"),
+        "night_share": ratio("la.n_night", "la.calls"),
+        "gap_mean": "CASE WHEN g.n > 1 THEN CAST(g.l - g.f AS DOUBLE) / (g.n - 1) END",
+        "gap_std": "CASE WHEN g.n > 1 THEN SQRT(GREATEST(g.g2 / (g.n - 1) - POWER(CAST(g.l - g.f AS DOUBLE) / (g.n - 1), 2), 0.0)) END",
+        "burstiness": "CASE WHEN g.n > 1 THEN (gs - gm) / NULLIF(gs + gm, 0) END",
+        "sms_out": "la.sms_out", "sms_in": "la.sms_in", "sms_peers": "COALESCE(sa.sms_peers, 0)",
+        "sms_contact_entropy": "sa.sms_contact_entropy", "sms_night_share": ratio("la.sms_night", "la.sms"),
+        "sms_gap_mean": "CAST(la.s_last - la.s_first AS DOUBLE) / NULLIF(la.sms - 1, 0)",
+        "active_days": "la.active_days", "active_hours": "la.active_hours",
+        "imeis": "COALESCE(dv.imeis, 0)", "tacs": "COALESCE(dv.tacs, 0)",
+        "max_lines_on_imei": "COALESCE(dv.max_lines_on_imei, 0)",
+    }
+    gm = "(CASE WHEN g.n > 1 THEN CAST(g.l - g.f AS DOUBLE) / (g.n - 1) END)"
+    gs = f"(CASE WHEN g.n > 1 THEN SQRT(GREATEST(g.g2 / (g.n - 1) - POWER({gm}, 2), 0.0)) END)"
+    cols["burstiness"] = f"({gs} - {gm}) / NULLIF({gs} + {gm}, 0)"
+    select = ",\n  ".join(f"CAST({expr} AS DOUBLE) AS {name}_{w}" for name, expr in cols.items())
+    return f"""
+WITH lh AS (SELECT * FROM line_hour WHERE {win} AND msisdn IN (SELECT msisdn FROM {cand})),
+la AS (
+  SELECT msisdn, SUM(calls) AS calls, SUM(calls_out) AS calls_out, SUM(calls_in) AS calls_in,
+    SUM(calls_fwd) AS calls_fwd, SUM(dur) AS dur, SUM(dur2) AS dur2, MAX(dur_max) AS dur_max,
+    SUM(n_short) AS n_short, SUM(n_unans) AS n_unans,
+    SUM(CASE WHEN {night} THEN calls ELSE 0 END) AS n_night, SUM(sms) AS sms, SUM(sms_out) AS sms_out,
+    SUM(sms_in) AS sms_in, SUM(CASE WHEN {night} THEN sms ELSE 0 END) AS sms_night,
+    MIN(s_first) AS s_first, MAX(s_last) AS s_last,
+    COUNT(DISTINCT CASE WHEN calls + sms > 0 THEN {local_day('hour_ts')} END) AS active_days,
+    COUNT(DISTINCT CASE WHEN calls + sms > 0 THEN hour_ts END) AS active_hours
+  FROM lh GROUP BY msisdn),
+gf AS (SELECT msisdn, calls, c_first, c_last, c_gap2,
+         LAG(c_last) OVER (PARTITION BY msisdn ORDER BY c_first, c_last) AS prev_last FROM lh WHERE calls > 0),
+g AS (SELECT msisdn, SUM(calls) AS n, MIN(c_first) AS f, MAX(c_last) AS l,
+        SUM(c_gap2) + COALESCE(SUM(POWER(c_first - prev_last, 2)), 0) AS g2 FROM gf GROUP BY msisdn),
+pc AS (SELECT msisdn, peer, SUM(n) AS n, SUM(n_out) AS n_out, SUM(n_in) AS n_in FROM pair_hour
+       WHERE kind = 'c' AND {win} AND msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, peer),
+pa AS (
+  SELECT q.msisdn, COUNT(*) AS peers, SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END) AS peers_out,
+    {ratio(f"SUM(CASE WHEN {out_peer} AND COALESCE(pf.first_ts, {hi}) >= {lo} THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS new_peer_share,
+    AVG(CAST(q.n AS DOUBLE)) AS calls_per_peer, {entropy("q.n")} AS contact_entropy,
+    {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", "COUNT(*)")} AS reciprocal_peer_share,
+    {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS callback_share,
+    {ratio(f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'mobile' AND {carrier('q.peer')} <> {carrier('q.msisdn')} THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'mobile' THEN 1 ELSE 0 END)")} AS other_carrier_peer_share,
+    {ratio(f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'fixed' THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS fixed_peer_share,
+    {ratio(f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'intl' THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS intl_peer_share
+  FROM pc q LEFT JOIN (SELECT msisdn, peer, MIN(first_ts) AS first_ts FROM pair_first
+                       WHERE msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, peer) pf
+    ON pf.msisdn = q.msisdn AND pf.peer = q.peer GROUP BY q.msisdn),
+sp AS (SELECT msisdn, peer, SUM(n) AS n FROM pair_hour WHERE kind = 's' AND {win}
+       AND msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, peer),
+sa AS (SELECT msisdn, COUNT(*) AS sms_peers, {entropy("n")} AS sms_contact_entropy FROM sp GROUP BY msisdn),
+li AS (SELECT msisdn, imei, SUM(n) AS n FROM line_imei_hour WHERE {win} AND msisdn IN (SELECT msisdn FROM {cand})
+       GROUP BY msisdn, imei),
+il AS (SELECT imei, COUNT(DISTINCT msisdn) AS lines FROM line_imei_hour
+       WHERE {win} AND imei IN (SELECT imei FROM li) GROUP BY imei),
+dv AS (SELECT li.msisdn, COUNT(*) AS imeis, COUNT(DISTINCT SUBSTR(li.imei, 1, 8)) AS tacs,
+         MAX(il.lines) AS max_lines_on_imei FROM li JOIN il ON il.imei = li.imei GROUP BY li.msisdn)
+SELECT la.msisdn,
+  {select}
+FROM la LEFT JOIN g ON g.msisdn = la.msisdn LEFT JOIN pa ON pa.msisdn = la.msisdn
+LEFT JOIN sa ON sa.msisdn = la.msisdn LEFT JOIN dv ON dv.msisdn = la.msisdn
+ORDER BY la.msisdn"""
+
+
+def rule_hours_sql(lo: int, hi: int, cand: str, min_calls: int = 100, short_share: float = 0.5) -> str:
+    """Line-hours of the rule of thumb (> min_calls outgoing calls, mostly ≤ 10 s), as
+    :func:`fanzha.analytics.detectors.lines.hourly_out` answers them from the records."""
+    return f"""SELECT msisdn, hour_ts, SUM(calls_out) AS calls_out,
+                 CAST(SUM(n_short) AS DOUBLE) / NULLIF(SUM(calls_out), 0) AS short_share, MAX(c_last) AS last_ts
+               FROM line_hour WHERE {window_where(lo, hi)} AND msisdn IN (SELECT msisdn FROM {cand})
+               GROUP BY msisdn, hour_ts
+               HAVING SUM(calls_out) > {int(min_calls)} AND CAST(SUM(n_short) AS DOUBLE) / NULLIF(SUM(calls_out), 0) > {float(short_share)}"""
+
+
+def box_lines_sql(lo: int, hi: int, min_calls_out: int, min_out_share: float, min_main_cell_share: float) -> str:
+    """SIM-bank-like lines in the window (simbox.box_lines on buckets): outbound only, one cell, a device."""
+    win = window_where(lo, hi)
+    return f"""
+WITH l AS (
+  SELECT msisdn, SUM(calls_out) AS calls_out, SUM(calls_in) AS calls_in,
+    CAST(SUM(n_short) AS DOUBLE) / NULLIF(SUM(calls_out), 0) AS short_share, MAX(c_last) AS last_ts
+  FROM line_hour WHERE {win} GROUP BY msisdn
+  HAVING SUM(calls_out) >= {int(min_calls_out)} AND SUM(calls_out) >= {float(min_out_share)} * SUM(calls)),
+c AS (
+  SELECT msisdn, cell_id, n, SUM(n) OVER (PARTITION BY msisdn) AS total
+  FROM (SELECT msisdn, cell_id, SUM(n) AS n FROM line_cell_hour WHERE {win} AND msisdn IN (SELECT msisdn FROM l)
+        GROUP BY msisdn, cell_id)
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY msisdn ORDER BY n DESC, cell_id) = 1)
+SELECT l.*, c.cell_id AS main_cell, CAST(c.n AS DOUBLE) / c.total AS main_cell_share
+FROM l JOIN c ON c.msisdn = l.msisdn
+WHERE CAST(c.n AS DOUBLE) / c.total >= {float(min_main_cell_share)}
+  AND l.msisdn IN (SELECT msisdn FROM line_imei_hour WHERE {win})"""
+
+
+def member_calls_sql(lo: int, hi: int, box: str) -> str:
+    """Per box-like line: outgoing calls per IMEI and per cell in the window, first and last time."""
+    win = window_where(lo, hi)
+    return f"""
+SELECT 'imei' AS kind, msisdn, imei AS subject, SUM(n_out) AS calls_out, MIN(first_ts) AS first_ts, MAX(last_ts) AS last_ts
+FROM line_imei_hour WHERE {win} AND n_out > 0 AND msisdn IN (SELECT msisdn FROM {box}) GROUP BY msisdn, imei
+UNION ALL
+SELECT 'cell', c.msisdn, c.cell_id, SUM(c.n_out), MIN(h.c_first), MAX(h.c_last)
+FROM line_cell_hour c JOIN line_hour h ON h.msisdn = c.msisdn AND h.hour_ts = c.hour_ts
+WHERE c.hour_ts >= {int(lo)} AND c.hour_ts < {int(hi)} AND c.n_out > 0 AND c.msisdn IN (SELECT msisdn FROM {box})
+GROUP BY c.msisdn, c.cell_id"""
+
+
+def reached_sql(lo: int, hi: int, lines: str) -> str:
+    """Peers reached by the lines of table ``lines`` in the window: calls, longest call, last contact."""
+    return f"""SELECT msisdn AS fraud_msisdn, peer, SUM(n) AS contacts, MAX(dur_max) AS longest_s, MAX(last_ts) AS last_ts
+               FROM pair_hour WHERE {window_where(lo, hi)} AND n_out > 0 AND msisdn IN (SELECT msisdn FROM {lines})
+               GROUP BY msisdn, peer"""

@@ -1,0 +1,179 @@
+"""The monitor's state: hourly bucket fragments in one DuckDB file, with the watermark, the lines
+touched since the last scoring pass (``dirty``) and the store parts already applied.
+
+Exactly-once, and how: ingest publishes each stored record once, in an immutable Parquet part
+(analytics.ingest); :meth:`StateStore.apply_parts` adds a part's records to the buckets *and* records
+the part as applied in one DuckDB transaction. A crash before the commit leaves neither; a restart
+applies the part again from scratch. So every stored record is counted exactly once.
+
+Late data: a record older than ``watermark - lateness`` (event time) is stored by ingest but not
+added to the buckets (it is counted as late); buckets older than the window plus the lateness bound
+are dropped, so the state stays the size of one window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from fanzha.analytics.engines.duckdb import DuckDBEngine
+from fanzha.analytics.stream.buckets import DAY, HOUR, TABLES, compact_sql, fragment_sql
+
+PAIR_HISTORY_S = 30 * DAY
+
+
+def _lit(s: str | Path) -> str:
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+@dataclass
+class Applied:
+    parts: int = 0
+    rows: int = 0
+    late: int = 0
+    watermark: int | None = None
+
+
+class StateStore:
+    def __init__(self, path: Path, *, lateness_s: int = 2 * HOUR, window_s: int = DAY, threads: int | None = None,
+                 memory_limit: str | None = None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.lateness_s = int(lateness_s)
+        self.window_s = int(window_s)
+        self.engine = DuckDBEngine(database=str(path), threads=threads, memory_limit=memory_limit)
+        self.con = self.engine.con
+        # Checkpoint when compacting (evict_and_compact), not whenever the WAL passes 16 MB: an automatic
+        # checkpoint inside a commit rewrites the growing tables and made each file's commit slower.
+        self.con.execute("SET checkpoint_threshold = '1GB'")
+        self.parts_since_compaction = 0
+        for name, cols in TABLES.items():
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+        # No primary keys on the hot tables: DuckDB's index upkeep on every insert and delete cost more than
+        # the rare duplicate (pair_first is compacted with the buckets; dirty is read with IN).
+        self.con.execute("CREATE TABLE IF NOT EXISTS pair_first (msisdn VARCHAR, peer VARCHAR, first_ts BIGINT)")
+        self.con.execute("CREATE TABLE IF NOT EXISTS dirty (msisdn VARCHAR)")
+        self.con.execute("CREATE TABLE IF NOT EXISTS applied_parts (path VARCHAR PRIMARY KEY, kind VARCHAR, "
+                         "rows BIGINT, late BIGINT, applied_at TIMESTAMPTZ)")
+        self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value BIGINT)")
+
+    # ---- watermark -------------------------------------------------------------------------------
+    def meta(self, key: str) -> int | None:
+        rows = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return int(rows[0][0]) if rows else None
+
+    def _set_meta(self, key: str, value: int) -> None:
+        self.con.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                         [key, int(value)])
+
+    @property
+    def watermark(self) -> int | None:
+        """Latest event time seen (epoch s)."""
+        return self.meta("watermark")
+
+    def window(self) -> tuple[int, int] | None:
+        """(lo, hi] of the current window: the clock hours up to the one holding the watermark."""
+        wm = self.watermark
+        if wm is None:
+            return None
+        hi = (wm // HOUR + 1) * HOUR
+        return hi - self.window_s, hi
+
+    # ---- applying parts -------------------------------------------------------------------------
+    def applied(self, paths: list[str]) -> set[str]:
+        if not paths:
+            return set()
+        self.con.register("_paths", _paths_table(paths))
+        return {r[0] for r in self.con.execute("SELECT path FROM applied_parts WHERE path IN (SELECT p FROM _paths)").fetchall()}
+
+    def apply_parts(self, parts: list[tuple[str, Path]]) -> Applied:
+        """Add the records of store parts (kind, path) to the buckets, once each, in one transaction."""
+        out = Applied()
+        todo = [(k, str(p)) for k, p in parts]
+        done = self.applied([p for _, p in todo])
+        todo = [(k, p) for k, p in todo if p not in done]
+        if not todo:
+            out.watermark = self.watermark
+            return out
+        wm = self.watermark
+        floor = (wm - self.lateness_s) if wm is not None else None
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            top = wm
+            for kind, path in todo:
+                self.con.execute(f"CREATE OR REPLACE TEMP VIEW _part AS SELECT * FROM read_parquet({_lit(path)})")
+                n, hi = self.con.execute("SELECT COUNT(*), MAX(ts) FROM _part").fetchall()[0]
+                keep = f"ts >= {floor}" if floor is not None else "true"
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE _src AS SELECT * FROM _part WHERE {keep}")
+                kept = self.con.execute("SELECT COUNT(*) FROM _src").fetchall()[0][0]
+                for table in TABLES:
+                    sql = fragment_sql(table, kind, "_src")
+                    if sql:
+                        self.con.execute(f"INSERT INTO {table} {sql}")
+                if kind == "cdr":
+                    self.con.execute("INSERT INTO pair_first SELECT msisdn, peer, MIN(ts) FROM _src GROUP BY msisdn, peer")
+                self.con.execute("INSERT INTO dirty SELECT DISTINCT msisdn FROM _src")
+                self.con.execute("INSERT INTO applied_parts VALUES (?, ?, ?, ?, ?)",
+                                 [path, kind, int(n), int(n - kept), dt.datetime.now(dt.UTC)])
+                out.parts += 1
+                out.rows += int(n)
+                out.late += int(n - kept)
+                if hi is not None and (top is None or hi > top):
+                    top = int(hi)
+            if top is not None:
+                self._set_meta("watermark", top)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("DROP TABLE IF EXISTS _src")
+        out.watermark = self.watermark
+        self.parts_since_compaction += out.parts
+        return out
+
+    # ---- scoring bookkeeping ----------------------------------------------------------------------
+    def dirty_count(self) -> int:
+        return int(self.con.execute("SELECT COUNT(*) FROM dirty").fetchall()[0][0])
+
+    def clear_dirty(self) -> None:
+        self.con.execute("DELETE FROM dirty")
+
+    # ---- upkeep -------------------------------------------------------------------------------------
+    def evict_and_compact(self) -> dict[str, int]:
+        """Drop buckets that left the window (plus the lateness bound); merge fragments per bucket key."""
+        wm = self.watermark
+        sizes: dict[str, int] = {}
+        if wm is None:
+            return sizes
+        oldest = (wm // HOUR) * HOUR - self.window_s - self.lateness_s - HOUR
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for table in TABLES:
+                self.con.execute(f"DELETE FROM {table} WHERE hour_ts < {int(oldest)}")
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE _compact AS {compact_sql(table)}")
+                self.con.execute(f"DELETE FROM {table}")
+                self.con.execute(f"INSERT INTO {table} SELECT * FROM _compact")
+                sizes[table] = int(self.con.execute(f"SELECT COUNT(*) FROM {table}").fetchall()[0][0])
+            self.con.execute(f"""CREATE OR REPLACE TEMP TABLE _compact AS SELECT msisdn, peer, MIN(first_ts) AS first_ts
+                FROM pair_first GROUP BY msisdn, peer HAVING MIN(first_ts) >= {int(wm - PAIR_HISTORY_S)}""")
+            self.con.execute("DELETE FROM pair_first")
+            self.con.execute("INSERT INTO pair_first SELECT * FROM _compact")
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("DROP TABLE IF EXISTS _compact")
+        self.con.execute("CHECKPOINT")
+        self.parts_since_compaction = 0
+        return sizes
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def _paths_table(paths: list[str]):
+    import pyarrow as pa
+
+    return pa.table({"p": pa.array(paths, pa.string())})

@@ -1,0 +1,296 @@
+"""The monitor loop. One cycle:
+
+1. claim complete files from the drop folder into the inbox (rename; arrival time kept in the name);
+2. per inbox file, oldest first: ingest it through ``analytics.ingest`` (validation, quarantine, record_id
+   de-duplication, Parquet store); a file whose every row broke the contract, or that cannot be read, is
+   moved aside with a report; otherwise the store parts not yet applied go into the hourly buckets
+   (one DuckDB transaction, see ``analytics.stream.state``) and the file is marked applied;
+3. one scoring pass over the lines touched since the last pass; alerts, the files' lag and the victim
+   warnings are committed in one transaction of the application database; then ``dirty`` is cleared,
+   suspension orders are dispatched and warnings handed over.
+
+kill -9 anywhere: a restart finds claimed files in the inbox, ingest's ledger and the applied-parts
+table make the store and the buckets exact, and ``monitor_alerts`` (written with each alert) keeps a
+re-scored line from being alerted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import sessionmaker
+
+from fanzha.analytics.ingest import ingest
+from fanzha.analytics.stream import drop
+from fanzha.analytics.stream.score import LINE_DETECTORS, load_subscribers, reached, score_pass
+from fanzha.analytics.stream.state import StateStore
+from fanzha.config import Settings, get_settings
+from fanzha.monitor import metrics as m
+
+log = logging.getLogger("fanzha.monitor")
+COMPACT_EVERY_PARTS = 30  # store parts applied between bucket compaction/eviction (keeps the state one window)
+STATE_MEMORY = "1GB"  # DuckDB memory limit of the state connection (it spills to disk beyond)
+
+# Test hook: pause the process (forever) when it reaches this step, after touching FANZHA_MONITOR_PAUSE_FILE,
+# so a test can kill -9 it exactly there. Steps: claimed, ingested, applied, alerts_committed, scored.
+PAUSE_AT = "FANZHA_MONITOR_PAUSE_AT"
+PAUSE_FILE = "FANZHA_MONITOR_PAUSE_FILE"
+
+
+def _checkpoint(step: str) -> None:
+    if os.environ.get(PAUSE_AT) == step:
+        marker = os.environ.get(PAUSE_FILE)
+        if marker:
+            Path(marker).write_text(step)
+        while True:  # the test sends SIGKILL
+            time.sleep(3600)
+
+
+@dataclass
+class CycleResult:
+    files: int = 0
+    rows: int = 0
+    rejected: int = 0
+    alerts: int = 0
+    warnings: int = 0
+    lags: list[float] = field(default_factory=list)
+
+
+class Monitor:
+    def __init__(self, *, drop_dir: Path, settings: Settings | None = None, home: Path | None = None,
+                 engine=None, threads: int | None = None) -> None:
+        from fanzha.analytics.pipeline import load_models
+        from fanzha.casework.auth.principal import Principal
+        from fanzha.db import engine_for
+
+        self.settings = settings or get_settings()
+        self.drop = Path(drop_dir)
+        self.drop.mkdir(parents=True, exist_ok=True)
+        self.home = Path(home or self.settings.home / "monitor")
+        self.store = self.home / "store"
+        self.inbox = drop.Inbox(self.home / "inbox")
+        self.rejected = self.home / "rejected"
+        self.engine = engine or engine_for(self.settings.db_url)
+        self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.state = StateStore(self.home / "state.duckdb", lateness_s=int(self.settings.monitor_lateness_minutes * 60),
+                                threads=threads, memory_limit=STATE_MEMORY)
+        self.models, self.model_origin = load_models(self.settings.monitor_model_dir)
+        self.subscribers = load_subscribers(self.settings.monitor_subscribers)
+        self.actor = Principal.system("monitor")
+        self.cycles = 0
+        self.last_cycle: datetime | None = None
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()  # the Spark job's two queries call process_inbox from their own threads
+        self._known_parts: set[str] = set()
+        self._alerted = self._recent_line_alerts()
+
+    # ---- one file -------------------------------------------------------------------------------
+    def _unapplied_parts(self) -> list[tuple[str, Path]]:
+        found = []
+        for kind in ("cdr", "sms"):
+            root = self.store / kind
+            if root.is_dir():
+                for day in root.iterdir():
+                    if day.is_dir():
+                        found.extend((kind, p) for p in day.glob("*.parquet") if str(p) not in self._known_parts)
+        if found:
+            done = self.state.applied([str(p) for _, p in found])
+            self._known_parts.update(done)
+            found = [(k, p) for k, p in found if str(p) not in done]
+        return sorted(found, key=lambda kp: (kp[1].stat().st_mtime_ns, str(kp[1])))
+
+    def _process(self, c: drop.Claimed, res: CycleResult) -> None:
+        from fanzha.casework.monitor import service as mon
+
+        summary = ingest(store=self.store, **{c.kind: c.path})
+        ks = summary.kinds[c.kind]
+        _checkpoint("ingested")
+        fatal = ks.file_errors or (ks.rows_read > 0 and ks.rows_quarantined == ks.rows_read)
+        if fatal:
+            report = {"file": c.name, "kind": c.kind, "errors": ks.file_errors, "rows_read": ks.rows_read,
+                      "quarantined": ks.quarantined, "quarantine_files": summary.quarantine_files,
+                      "verdict": "no valid row: file moved aside, processing goes on"}
+            drop.move_aside(c, self.rejected, report)
+            with self.sessions.begin() as db:
+                mon.mark_rejected(db, name=c.name, report=str(report), rows_read=ks.rows_read,
+                                  rows_quarantined=ks.rows_quarantined)
+            m.FILES.labels(c.kind, "rejected").inc()
+            m.ROWS_QUARANTINED.labels(c.kind).inc(ks.rows_quarantined)
+            log.warning("file rejected", extra={"event": "file.rejected", "file": c.name, "kind": c.kind,
+                                                "rows_read": ks.rows_read, "errors": ks.file_errors[:3]})
+            res.rejected += 1
+            return
+        applied = self.state.apply_parts(self._unapplied_parts())
+        _checkpoint("applied")
+        with self.sessions.begin() as db:
+            mon.mark_applied(db, name=c.name, rows_read=ks.rows_read, rows_stored=ks.rows_stored,
+                             rows_quarantined=ks.rows_quarantined, rows_late=applied.late)
+        c.path.unlink(missing_ok=True)
+        m.FILES.labels(c.kind, "applied").inc()
+        m.ROWS.labels(c.kind).inc(ks.rows_read)
+        m.ROWS_QUARANTINED.labels(c.kind).inc(ks.rows_quarantined)
+        m.ROWS_LATE.labels(c.kind).inc(applied.late)
+        if applied.watermark is not None:
+            m.WATERMARK.set(applied.watermark)
+        res.files += 1
+        res.rows += ks.rows_read
+        log.info("file applied", extra={"event": "file.applied", "file": c.name, "kind": c.kind,
+                                        "rows_read": ks.rows_read, "rows_stored": ks.rows_stored,
+                                        "rows_quarantined": ks.rows_quarantined, "duplicates": ks.duplicates,
+                                        "rows_late": applied.late, "parts": applied.parts})
+
+    # ---- scoring ----------------------------------------------------------------------------------
+    def _score(self, res: CycleResult) -> None:
+        from fanzha.casework.measures.dispatch import dispatch_orders
+        from fanzha.casework.monitor import service as mon
+        from fanzha.casework.monitor import warnings as warn
+
+        has_applied = self._has_applied_files()
+        if not self.state.dirty_count() and not has_applied:
+            return
+        sp = score_pass(self.state, models=self.models, subscribers=self.subscribers, skip=self._skip())
+        alerts = [_alert_dict(a) for a in sp.alerts]
+        line_alerts = {a["subject"]: a["detector"] for a in alerts
+                       if a["subject_type"] == "msisdn" and a["detector"] in LINE_DETECTORS}
+        contacts = reached(self.state, sorted(line_alerts))
+        now = datetime.now(UTC)
+        with self.sessions.begin() as db:
+            raised = mon.raise_once(db, alerts=alerts, actor=self.actor, settings=self.settings, now=now)
+            fresh = {a["subject"]: a["detector"] for a in raised.raised
+                     if a["subject_type"] == "msisdn" and a["detector"] in LINE_DETECTORS}
+            res.warnings += warn.plan_warnings(db, contacts=[
+                warn.Contact(r.fraud_msisdn, r.peer, int(r.contacts), int(r.longest_s or 0),
+                             None if r.last_ts != r.last_ts else int(r.last_ts))
+                for r in contacts.itertuples() if r.fraud_msisdn in fresh], detectors=fresh, settings=self.settings, now=now)
+            lags = mon.mark_scored(db, at=datetime.now(UTC), alerts=len(raised.raised))
+        _checkpoint("alerts_committed")
+        self.state.clear_dirty()
+        _checkpoint("scored")
+        for a in raised.raised:
+            m.ALERTS.labels(a["detector"]).inc()
+            if a["detector"] == "fraud_caller" and a["subject_type"] == "msisdn":
+                self._alerted[a["subject"]] = now
+        for lag in lags:
+            m.LAG.observe(lag)
+        res.alerts += len(raised.raised)
+        res.lags.extend(lags)
+        if raised.order_ids:
+            dispatch_orders(self.sessions, settings=self.settings, order_ids=raised.order_ids)
+        handed = warn.hand_over(self.sessions, settings=self.settings)
+        m.WARNINGS.inc(handed)
+        log.info("scored", extra={"event": "scored", "as_of": sp.as_of, "candidates": sp.candidates,
+                                  "alerts": len(raised.raised), "skipped_repeats": raised.skipped,
+                                  "orders": len(raised.order_ids), "warnings_handed": handed,
+                                  "files": len(lags), "lag_max_s": round(max(lags), 3) if lags else None})
+
+    def _recent_line_alerts(self) -> dict[str, datetime]:
+        """fraud_caller lines alerted within the re-alert window: not worth scoring again (the model's
+        explanations are the costly part of a pass)."""
+        from sqlalchemy import select
+
+        from fanzha.casework.context import aware
+        from fanzha.casework.monitor.models import MonitorAlert
+
+        since = datetime.now(UTC) - timedelta(hours=self.settings.monitor_realert_hours)
+        with self.sessions() as db:
+            rows = db.execute(select(MonitorAlert.subject, MonitorAlert.raised_at).where(
+                MonitorAlert.detector == "fraud_caller", MonitorAlert.subject_type == "msisdn",
+                MonitorAlert.raised_at >= since)).all()
+        return {s: aware(t) for s, t in rows}
+
+    def _skip(self) -> set[str]:
+        since = datetime.now(UTC) - timedelta(hours=self.settings.monitor_realert_hours)
+        self._alerted = {s: t for s, t in self._alerted.items() if t >= since}
+        return set(self._alerted)
+
+    def _has_applied_files(self) -> bool:
+        from sqlalchemy import select
+
+        from fanzha.casework.monitor.models import MonitorFile
+
+        with self.sessions() as db:
+            return db.execute(select(MonitorFile.id).where(MonitorFile.status == "applied").limit(1)).first() is not None
+
+    # ---- the loop -----------------------------------------------------------------------------------
+    def claim(self) -> int:
+        """Move complete files from the drop folder into the inbox; returns how many."""
+        ready = drop.ready_files(self.drop, settle_s=self.settings.monitor_settle_seconds)
+        for path, st in ready:
+            self.inbox.claim(path, st, self.drop)
+        if ready:
+            _checkpoint("claimed")
+        return len(ready)
+
+    def process_inbox(self) -> CycleResult:
+        """Every file in the inbox (oldest first), then one scoring pass. Also the Spark job's step."""
+        from fanzha.casework.monitor import service as mon
+
+        with self._lock:
+            t = time.perf_counter()
+            res = CycleResult()
+            pending = self.inbox.pending()
+            m.BACKLOG.set(len(pending))
+            if pending:
+                with self.sessions.begin() as db:
+                    for c in pending:
+                        origin = "http" if "-http-" in c.name else "spark" if "-spark-" in c.name else "drop"
+                        mon.record_arrival(db, name=c.name, kind=c.kind, origin=origin,
+                                           arrived_at=datetime.fromtimestamp(c.arrived_ns / 1e9, UTC))
+            for c in pending:
+                if self.stopping.is_set():
+                    break
+                self._process(c, res)
+            self._score(res)
+            self.cycles += 1
+            if self.state.parts_since_compaction >= COMPACT_EVERY_PARTS:
+                for table, n in self.state.evict_and_compact().items():
+                    m.STATE_ROWS.labels(table).set(n)
+            self.last_cycle = datetime.now(UTC)
+            m.LAST_CYCLE.set(time.time())
+            m.PASS_SECONDS.observe(time.perf_counter() - t)
+            return res
+
+    def run_once(self) -> CycleResult:
+        self.claim()
+        return self.process_inbox()
+
+    def run_forever(self) -> None:
+        log.info("monitor started", extra={"event": "start", "drop": str(self.drop), "home": str(self.home),
+                                           "models": self.model_origin, "pid": os.getpid()})
+        while not self.stopping.is_set():
+            res = self.run_once()
+            if not res.files and not res.rejected:
+                self.stopping.wait(self.settings.monitor_poll_seconds)
+        log.info("monitor stopped", extra={"event": "stop"})
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def close(self) -> None:
+        self.state.close()
+
+    def health(self) -> dict:
+        wm = self.state.watermark if self.state else None
+        age = (datetime.now(UTC) - self.last_cycle).total_seconds() if self.last_cycle else None
+        ok = age is not None and age < max(60.0, 10 * self.settings.monitor_poll_seconds)
+        return {"status": "ok" if ok else "starting" if self.last_cycle is None else "stalled",
+                "last_cycle_age_s": age, "cycles": self.cycles, "watermark": wm, "models": self.model_origin,
+                "drop": str(self.drop)}
+
+
+def _alert_dict(a) -> dict:
+    et = a.event_time.to_pydatetime() if a.event_time is not None else None
+    return {"subject_type": a.subject_type, "subject": a.subject, "detector": a.detector, "score": a.score,
+            "severity": a.severity, "reasons": a.reasons_text(), "evidence": a.evidence, "event_time": et}
+
+
+def install_signal_handlers(monitor: Monitor) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: monitor.stop())

@@ -72,7 +72,8 @@ def add_optout(body: OptOutIn, request: Request, db: Db, who: Principal = Depend
     return {"opted_out": True, "new": new}
 
 
-@router.get("/api/monitor/health")
+# A probe, like /metrics: kept out of the API schema; 503 while no monitor runs or it has stalled.
+@router.get("/api/monitor/health", include_in_schema=False)
 def health(request: Request, db: Db, who: Principal | None = Depends(public())):
     mon = getattr(request.app.state, "monitor", None)
     if mon is None:

@@ -61,3 +61,19 @@ def test_demo_end_to_end(tmp_path, monkeypatch):
         assert batch.status == "exported" and batch.line_count > 0
         assert db.scalar(select(func.count()).select_from(ClueFeedback).where(ClueFeedback.batch_id == batch.id)) == 1
     assert verify_manifest(home / batch.folder).ok
+
+    # The last day went through the 24×7 monitor as mediation drops: every record read, lag stored per file.
+    from datetime import UTC, datetime, timedelta
+
+    from fanzha.casework.monitor.models import MonitorFile
+    from fanzha.casework.monitor.service import lag_stats
+
+    last_day = sorted((home / "demo" / "cdr").glob("*.csv"))[-1]
+    day_cdrs = sum(1 for _ in open(last_day, encoding="utf-8")) - 1
+    with session_scope(engine_for(get_settings().db_url)) as db:
+        cdr_rows = db.scalar(select(func.sum(MonitorFile.rows_read)).where(MonitorFile.kind == "cdr"))
+        now = datetime.now(UTC)
+        lag = lag_stats(db, now - timedelta(hours=1), now + timedelta(minutes=1))
+    assert cdr_rows == day_cdrs > 0
+    assert lag["files"] >= 2 and lag["p50_s"] is not None and lag["p50_s"] >= 0
+    assert "monitor: files / rows" in result.output

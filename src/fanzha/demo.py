@@ -15,7 +15,7 @@ from rich.table import Table
 
 from fanzha.config import Settings
 
-STEPS = 10
+STEPS = 11
 
 
 def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path) -> dict:
@@ -28,6 +28,7 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     from fanzha.casework.registry.load import load_cells, load_subscribers
     from fanzha.cli.user_cmd import print_accounts
     from fanzha.demo_casework import replay_week
+    from fanzha.demo_monitor import run_monitor_demo
     from fanzha.migrate import upgrade
     from fanzha.sim import simulate
 
@@ -62,6 +63,8 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     police = run_police_demo(settings=settings)
     console.print(f"10/{STEPS} 公众举报与市场监管线索 12321 reports and market-regulation tips; one consumer warning")
     desk = run_public_desk_demo(settings, out)
+    console.print(f"11/{STEPS} 实时监测 the last day's call records arrive as mediation drops and go through the 24×7 monitor")
+    monitor = run_monitor_demo(settings, out)
 
     table = Table(title="summary 汇总")
     table.add_column("what")
@@ -91,11 +94,16 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
         table.add_row(f"{name}: imported", f"{res.added:,}")
         table.add_row(f"{name}: quarantined", f"{sum(res.quarantined.values()):,}")
         table.add_row(f"{name}: alerts raised", f"{res.alerts:,}")
+    table.add_row("monitor: files / rows", f"{monitor.files:,} / {monitor.rows:,}")
+    table.add_row("monitor: alerts / people warned", f"{monitor.alerts:,} / {monitor.warnings:,}")
+    if monitor.lag_p50_s is not None:
+        table.add_row("monitor: lag arrival→alert, median", f"{monitor.lag_p50_s:.1f} s")
     console.print(table)
     console.print(metrics_table(metrics, title="检测质量 detection quality vs the simulator's ground truth"))
     print_accounts(accounts)
     return {"sim": sim_summary, "cells": cells, "subscribers": subs, "detect": detect_summary, "metrics": metrics,
             "inbox": inbox, "review": review, "accounts": accounts, "police": police, "public_desk": desk,
+            "monitor": monitor,
             "graph": {"nodes": graph.n_nodes, "edges": graph.n_edges, "path": str(settings.graph_path)}}
 
 

@@ -12,7 +12,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("de
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-ROLES = ["supervisor", "analyst", "admin", "market_regulator", "police_liaison"]
+ROLES = ["supervisor", "analyst", "admin", "market_regulator", "police_liaison", "reviewer_l1", "reviewer_l2",
+         "reviewer_l3", "clerk"]
 
 
 @pytest.fixture(scope="module")

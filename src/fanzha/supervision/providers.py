@@ -147,7 +147,9 @@ def _yoy_panel(by: str):
 
 
 register(Panel("shut_lines", "处置号码（按检测器、按日）", KPI, shut_lines_panel, 10))
-register(Panel("backlog", "告警与案件积压", KPI, backlog_panel, 20))
+# Reviewers see the backlog too: the queues they work and what is overdue in them.
+register(Panel("backlog", "告警与案件积压", (KPI, Permission.REVIEW_L1, Permission.REVIEW_L2, Permission.REVIEW_L3),
+               backlog_panel, 20))
 register(Panel("lag", "告警到处置用时", KPI, lag_panel, 30))
 register(Panel("appeals", "申诉与误报率", KPI, appeals_panel, 40))
 register(Panel("yoy_shop", "涉诈号码同比（营业厅）", KPI, _yoy_panel("shop"), 60))

@@ -327,7 +327,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cdrs", type=int, default=20_000_000, help="voice CDRs in the 24 h window")
     ap.add_argument("--pandas-cdrs", type=int, default=2_000_000, help="CDRs for the pandas run (and DuckDB's for the ratio)")
-    ap.add_argument("--duckdb-memory", default="4GB", help="DuckDB memory_limit (spills past it)")
+    ap.add_argument("--duckdb-memory", default="5.5GB", help="DuckDB memory_limit (spills past it; 4GB runs out at 20 M CDRs)")
     ap.add_argument("--spark-cdrs", type=int, default=2_000_000, help="CDRs for the Spark run (0 = skip)")
     ap.add_argument("--lines", type=int, default=20_000, help="lines in the simulated seed province")
     ap.add_argument("--seed", type=int, default=1)

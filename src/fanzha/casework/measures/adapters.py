@@ -16,14 +16,13 @@ Select with ``FANZHA_BSS_ADAPTER``: ``file``, ``webhook``, the name of an entry 
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import os
 from dataclasses import asdict, dataclass
-from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
 
 from fanzha.config import Settings
+from fanzha.plugins import load_plugin
 
 ENTRY_POINT_GROUP = "fanzha.bss_adapters"
 EXPORT_COLUMNS = ["order_key", "msisdn", "measure", "source", "origin", "reason", "created_at"]
@@ -113,14 +112,4 @@ BUILTIN = {"file": FileAdapter, "webhook": WebhookAdapter}
 
 
 def load_adapter(settings: Settings) -> BssAdapter:
-    name = settings.bss_adapter
-    if name in BUILTIN:
-        return BUILTIN[name](settings)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == name:
-            return ep.load()(settings)
-    if ":" in name:
-        module, _, attr = name.partition(":")
-        return getattr(importlib.import_module(module), attr)(settings)
-    raise ValueError(f"unknown BSS adapter {name!r}: use file, webhook, an entry point of {ENTRY_POINT_GROUP}, "
-                     "or module:Class")  # fmt: skip
+    return load_plugin(settings.bss_adapter, BUILTIN, ENTRY_POINT_GROUP, "BSS adapter", settings)

@@ -15,16 +15,15 @@ Select with ``FANZHA_MONITOR_WARNING_ADAPTER``: ``sms_file``, ``call_list``, an 
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from fanzha.config import Settings
+from fanzha.plugins import load_plugin
 
 ENTRY_POINT_GROUP = "fanzha.warning_adapters"
 TEMPLATE = Path(__file__).with_name("warning_sms.txt")
@@ -112,14 +111,4 @@ BUILTIN = {"sms_file": SmsFileAdapter, "call_list": CallListAdapter}
 
 
 def load_warning_adapter(settings: Settings) -> WarningAdapter:
-    name = settings.monitor_warning_adapter
-    if name in BUILTIN:
-        return BUILTIN[name](settings)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == name:
-            return ep.load()(settings)
-    if ":" in name:
-        module, _, attr = name.partition(":")
-        return getattr(importlib.import_module(module), attr)(settings)
-    raise ValueError(f"unknown warning adapter {name!r}: use sms_file, call_list, an entry point of "
-                     f"{ENTRY_POINT_GROUP}, or module:Class")
+    return load_plugin(settings.monitor_warning_adapter, BUILTIN, ENTRY_POINT_GROUP, "warning adapter", settings)

@@ -91,3 +91,10 @@ def seed(engine, settings, tmp: Path) -> Seed:
     ingest(store=settings.home / "store", cdr=cdr)
     return Seed(owner_id=owner_id, owner_name="张三丰", other_id=other_id, case_id=case_id, simbank_alert_id=box_id,
                 clerk_name="王小明")  # fmt: skip
+
+
+def who(name, *roles):
+    """A principal acting in a service call (no account row needed)."""
+    from fanzha.casework.auth.principal import Principal
+
+    return Principal(user_id=None, username=name, roles=frozenset(roles), via="test")

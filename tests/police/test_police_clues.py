@@ -12,39 +12,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from police_seed import FRAUD, OTHER, SECOND, SIMS, seed
-
-
-@pytest.fixture
-def settings(db_url):
-    from fanzha.config import Settings
-
-    return Settings()
-
-
-@pytest.fixture
-def world(engine, settings, tmp_path):
-    return seed(engine, settings, tmp_path)
-
-
-def _who(name, *roles):
-    from fanzha.casework.auth.principal import Principal
-
-    return Principal(user_id=None, username=name, roles=frozenset(roles), via="test")
+from police_seed import FRAUD, OTHER, SECOND, SIMS, who
 
 
 @pytest.fixture
 def boss():
     from fanzha.casework.auth.enums import Role
 
-    return _who("dudao", Role.SUPERVISOR)
+    return who("dudao", Role.SUPERVISOR)
 
 
 @pytest.fixture
 def officer():
     from fanzha.casework.auth.enums import Role
 
-    return _who("jingguan", Role.POLICE_LIAISON)
+    return who("jingguan", Role.POLICE_LIAISON)
 
 
 def _key(settings):

@@ -7,33 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from police_seed import FRAUD, FRAUD_IMEI, SECOND, seed
-
-
-@pytest.fixture
-def settings(db_url):
-    from fanzha.config import Settings
-
-    return Settings()
-
-
-@pytest.fixture
-def world(engine, settings, tmp_path):
-    return seed(engine, settings, tmp_path)
-
-
-def _who(name, *roles):
-    from fanzha.casework.auth.principal import Principal
-
-    return Principal(user_id=None, username=name, roles=frozenset(roles), via="test")
+from police_seed import FRAUD, FRAUD_IMEI, SECOND, who
 
 
 @pytest.fixture
 def people():
     from fanzha.casework.auth.enums import Role
 
-    return {"officer": _who("jingguan", Role.POLICE_LIAISON), "boss": _who("dudao", Role.SUPERVISOR),
-            "boss2": _who("dudao2", Role.SUPERVISOR), "analyst": _who("ana", Role.ANALYST)}  # fmt: skip
+    return {"officer": who("jingguan", Role.POLICE_LIAISON), "boss": who("dudao", Role.SUPERVISOR),
+            "boss2": who("dudao2", Role.SUPERVISOR), "analyst": who("ana", Role.ANALYST)}  # fmt: skip
 
 
 def _ctx(settings):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +108,7 @@ def run_detect(
     n_alerts = write_alerts(alerts, out / "alerts.csv")
     write_scores(scores, out / "scores.csv")
     read, quarantined, total_q = _rows(ingest_summary)
-    by_detector: dict[str, int] = {}
-    for row in pd.read_csv(out / "alerts.csv", usecols=["detector"])["detector"]:
-        by_detector[row] = by_detector.get(row, 0) + 1
+    by_detector = dict(Counter(a.detector for a in alerts))
     qfiles = _copy_quarantine(ingest_summary, out)
     ctx.engine.close()
     if not keep_work:

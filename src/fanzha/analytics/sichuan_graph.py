@@ -2,8 +2,9 @@
 
 Reads ``../shared/external-data/sichuan-graph-gatcobo`` (never copied into the repository):
 ``all_feat_with_label.csv`` (hashed phone id, 55 behaviour features, label 1 = fraud) and
-``node_adj_sparse.npz`` (call graph between the same rows). The authors' split is by file
-order: first 60 % train, next 20 % validation, last 20 % test.
+``node_adj_sparse.npz`` (call graph between the same rows; stored one way, upper triangle). The
+authors' split is by file order: first 60 % train, next 20 % validation, last 20 % test (the
+masks their ``data_process.py`` stores; their ``main.py`` draws a stratified random split instead).
 """
 
 from __future__ import annotations

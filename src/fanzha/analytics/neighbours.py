@@ -37,7 +37,8 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def _row_extreme(a: sp.csr_matrix, values: np.ndarray, reduce: np.ufunc) -> np.ndarray:
-    """Per row of ``a``, ``reduce`` (np.maximum / np.minimum) of ``values`` over the row's columns; NaN for empty rows."""
+    """Per row of ``a``, ``reduce`` (np.maximum / np.minimum) of ``values`` over the row's columns;
+    NaN for empty rows."""
     out = np.full(a.shape[0], np.nan)
     has = np.diff(a.indptr) > 0
     if has.any():

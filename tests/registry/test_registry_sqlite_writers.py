@@ -42,3 +42,41 @@ def test_concurrent_read_then_write_transactions_all_commit(tmp_path):
         assert conn.execute(text("SELECT count(*), max(seq) FROM events")).one() == (40, 40)
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_a_waiting_writer_queues_on_the_writer_lock_not_the_busy_timeout(tmp_path):
+    """The second writer waits as long as the first holds the write transaction (here 0.5 s, ten times its
+    busy timeout) and goes on the moment it commits: it queues on the writer lock, not in SQLite's polling."""
+    import time
+
+    from sqlalchemy import event
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'q.db'}", pool_size=4)
+
+    @event.listens_for(engine, "connect")
+    def _short_busy(dbapi_conn, _record) -> None:
+        dbapi_conn.execute("PRAGMA busy_timeout = 50")
+
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    holding, done = threading.Event(), {}
+
+    def second() -> None:
+        holding.wait()
+        t0 = time.perf_counter()
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (2)"))
+        done["waited"] = time.perf_counter() - t0
+
+    other = threading.Thread(target=second)
+    other.start()
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        holding.set()
+        time.sleep(0.5)
+    other.join(timeout=10)
+    assert 0.3 < done["waited"] < 5
+    with engine.connect() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT n FROM t ORDER BY rowid"))] == [1, 2]
+    assert (tmp_path / "q.db-writer").exists()
+    engine.dispose()

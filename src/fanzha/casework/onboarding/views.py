@@ -76,6 +76,7 @@ def counter_submit(
         check = flows.submit_check(db, gate=gate_of(request), actor=who, request=body)
     except flows.GateError as exc:
         raise HTTPException(status_code=403, detail=str(exc)) from None
+    db.commit()  # at once, in this thread: the audit-chain lock is held from the check's audit event to here
     return RedirectResponse(f"/onboarding/checks/{check.id}", status_code=303)
 
 
@@ -171,6 +172,10 @@ def api_check(request: Request, body: CheckRequest, db: Db, who: Principal = Dep
         check = flows.submit_check(db, gate=gate_of(request), actor=who, request=body)
     except flows.GateError as exc:
         raise HTTPException(status_code=403, detail=str(exc)) from None
+    # Commit at once, in this thread. The audit-chain lock (and on SQLite the write lock) is held from the
+    # check's INSERT to the commit; committing after the view returns would add a hop through the event loop
+    # and back to a worker thread to it, which under load serialises every check behind that queue.
+    db.commit()
     return flows.result_of(db, gate=gate_of(request), check=check)
 
 

@@ -57,6 +57,10 @@ def transaction(engine: Engine) -> Iterator[Bulk]:
                     bulk.finish()
                 finally:
                     bulk.close()
+            if sqlite:
+                # Fold the load's write-ahead log (hundreds of MB at 2 M lines) into the database now and
+                # truncate it, rather than leave it to the first checkpoints under the counter's load.
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             for k, v in saved.items():
                 raw.execute(f"PRAGMA {k} = {int(v)}")

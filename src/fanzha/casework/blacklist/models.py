@@ -34,7 +34,8 @@ class BlacklistEntry(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        Index("ix_blacklist_entries_person_status", "person_hash", "status"),
+        # The counter check's lookup (person, active, not yet expired) as one index range, whatever the statistics.
+        Index("ix_blacklist_entries_person_status", "person_hash", "status", "expires_on"),
         Index("ix_blacklist_entries_status_expires", "status", "expires_on"),
         Index("ix_blacklist_entries_case", "case_no", "person_hash"),
     )

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from fanzha.casework.blacklist.enums import STATUS_LABELS, EntryStatus
@@ -28,14 +28,18 @@ def expiry(decided_on: date, ban_years: int) -> date:
         return decided_on.replace(year=decided_on.year + ban_years, day=28)
 
 
+# Built once: the counter check runs it on every request.
+_ACTIVE_ENTRY = (
+    select(BlacklistEntry)
+    .where(BlacklistEntry.person_hash == bindparam("person_hash"), BlacklistEntry.status == EntryStatus.ACTIVE.value,
+           BlacklistEntry.expires_on > bindparam("on"))
+    .order_by(BlacklistEntry.expires_on.desc()).limit(1)
+)  # fmt: skip
+
+
 def active_entry(db: Session, *, person_hash: str, on: date) -> BlacklistEntry | None:
     """The ban in force for this person on ``on`` (the latest-ending one), if any."""
-    return db.execute(
-        select(BlacklistEntry)
-        .where(BlacklistEntry.person_hash == person_hash, BlacklistEntry.status == EntryStatus.ACTIVE.value,
-               BlacklistEntry.expires_on > on)
-        .order_by(BlacklistEntry.expires_on.desc()).limit(1)
-    ).scalar_one_or_none()  # fmt: skip
+    return db.execute(_ACTIVE_ENTRY, {"person_hash": person_hash, "on": on}).scalar_one_or_none()
 
 
 @dataclass(frozen=True)

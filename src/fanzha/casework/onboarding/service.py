@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from fanzha.casework.blacklist import service as blacklist
@@ -58,14 +58,31 @@ def requested_counts(req: CheckRequest) -> dict[str, int]:
     return out
 
 
+# The lookups of a check, built once (each is then only re-bound: no expression building or cache-key
+# computation per request). Each is an index lookup: persons.id_hash (unique), lines.person_id,
+# onboarding_checks (person_hash, created_at) and (shop_id, created_at).
+_PERSON_AND_LINES = (
+    select(Person.name_enc, Line.line_type, Line.status, func.count(Line.msisdn))
+    .select_from(Person).outerjoin(Line, Line.person_id == Person.id)
+    .where(Person.id_hash == bindparam("person_hash"))
+    .group_by(Person.id, Person.name_enc, Line.line_type, Line.status)
+)  # fmt: skip
+_OTHER_SHOPS = (
+    select(func.count(func.distinct(OnboardingCheck.shop_id)))
+    .where(OnboardingCheck.person_hash == bindparam("person_hash"),
+           OnboardingCheck.created_at >= bindparam("person_since"), OnboardingCheck.shop_id != bindparam("shop_id"))
+).scalar_subquery()  # fmt: skip
+_TOGETHER = (
+    select(func.count(func.distinct(OnboardingCheck.person_hash)))
+    .where(OnboardingCheck.shop_id == bindparam("shop_id"), OnboardingCheck.created_at >= bindparam("group_since"),
+           OnboardingCheck.person_hash != bindparam("person_hash"))
+).scalar_subquery()  # fmt: skip
+_RECENT = select(_OTHER_SHOPS, _TOGETHER)
+
+
 def _person_and_lines(db: Session, person_hash: str, fraud_statuses) -> tuple[str | None, bool, dict[str, int], int]:
     """One query: (encrypted registered name, person known?, lines in use by type, fraud-involved lines)."""
-    rows = db.execute(
-        select(Person.name_enc, Line.line_type, Line.status, func.count(Line.msisdn))
-        .select_from(Person).outerjoin(Line, Line.person_id == Person.id)
-        .where(Person.id_hash == person_hash)
-        .group_by(Person.id, Person.name_enc, Line.line_type, Line.status)
-    ).all()  # fmt: skip
+    rows = db.execute(_PERSON_AND_LINES, {"person_hash": person_hash}).all()
     active: dict[str, int] = {}
     fraud = 0
     for _, line_type, status, n in rows:
@@ -80,17 +97,8 @@ def _recent(db: Session, *, person_hash: str, shop_id: str | None, person_since:
             group_since: datetime) -> tuple[int, int]:  # fmt: skip
     """One query: (other shops that checked this person since person_since, other people checked at this shop
     since group_since)."""
-    other_shops = (
-        select(func.count(func.distinct(OnboardingCheck.shop_id)))
-        .where(OnboardingCheck.person_hash == person_hash, OnboardingCheck.created_at >= person_since,
-               OnboardingCheck.shop_id != (shop_id or ""))
-    ).scalar_subquery()  # fmt: skip
-    together = (
-        select(func.count(func.distinct(OnboardingCheck.person_hash)))
-        .where(OnboardingCheck.shop_id == (shop_id or ""), OnboardingCheck.created_at >= group_since,
-               OnboardingCheck.person_hash != person_hash)
-    ).scalar_subquery()  # fmt: skip
-    row = db.execute(select(other_shops, together)).one()
+    row = db.execute(_RECENT, {"person_hash": person_hash, "shop_id": shop_id or "", "person_since": person_since,
+                               "group_since": group_since}).one()  # fmt: skip
     return int(row[0] or 0), int(row[1] or 0)
 
 

@@ -191,6 +191,11 @@ class MaskingFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+            # uvicorn's access formatter unpacks the arguments (client, method, path, version, status):
+            # mask each one in place instead of folding them into the message.
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+            return True
         message = record.getMessage()
         masked = redact(message)
         if masked != message or record.args:

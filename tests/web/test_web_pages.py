@@ -153,6 +153,25 @@ def test_access_log_lines_are_redacted(caplog):
     assert "42120219900101123X" not in record.getMessage() and "4212**********123X" in record.getMessage()
 
 
+def test_access_log_keeps_uvicorns_argument_tuple(caplog):
+    """uvicorn's access formatter unpacks (client, method, path, version, status): masking must keep that shape
+    (folding them into the message made every access line a logging error)."""
+    import logging
+
+    from uvicorn.logging import AccessFormatter
+
+    from fanzha.web.security import install_log_redaction
+
+    install_log_redaction()
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "1.2.3.4:5", "GET",
+                                                 "/x?n=13307151234&id=42120219900101123X", "1.1", 200)  # fmt: skip
+    (record,) = caplog.records
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(record)
+    assert "GET /x?n=133****1234&id=4212**********123X HTTP/1.1" in line and "200" in line
+    assert "13307151234" not in line and "42120219900101123X" not in line
+
+
 def test_change_own_password(client, make_user, login, csrf_from):
     pw = make_user("self", roles=["analyst"])
     login(client, "self", pw)

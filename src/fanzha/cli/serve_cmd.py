@@ -15,6 +15,9 @@ def serve(
     migrate: bool = typer.Option(True, help="apply database migrations before serving"),
     run_monitor: bool = typer.Option(True, "--monitor/--no-monitor",
                                      help="also run the 24×7 monitor when FANZHA_MONITOR_DROP is set"),
+    workers: int = typer.Option(1, min=1, max=64,
+                                help="worker processes (one per core for the counter-check API's load; "
+                                     "with more than one, run the monitor on its own: `fanzha monitor`)"),
 ) -> None:
     """启动网页服务 Serve the pages and the API (log in with accounts from `fanzha user add`)."""
     import uvicorn
@@ -27,6 +30,15 @@ def serve(
         from fanzha.migrate import upgrade
 
         upgrade(settings.db_url)
+    if workers > 1:
+        # Each worker process builds its own app (rules, keys, connection pool) from the same settings.
+        if settings.monitor_drop is not None and run_monitor:
+            raise typer.BadParameter("the monitor runs in one process: start it with `fanzha monitor` and "
+                                     "serve with --no-monitor", param_hint="--workers")  # fmt: skip
+        uvicorn.run("fanzha.web.app:create_app", factory=True, workers=workers, host=host, port=port,
+                    proxy_headers=proxy_headers, forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
+                    server_header=False)  # fmt: skip
+        return
     web = create_app(settings)
     monitor = _start_monitor(web, settings) if settings.monitor_drop is not None and run_monitor else None
     try:

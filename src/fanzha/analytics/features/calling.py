@@ -58,85 +58,83 @@ _f("active_days", "活跃天数", "days with a call or SMS (local days; bandicoo
 _f("active_hours", "活跃小时数", "distinct clock hours with a call or SMS", 0)
 
 
+def _n(cond: str) -> str:
+    """Rows meeting ``cond``, counted (BIGINT on both engines, cheaper than SUM(CASE ...))."""
+    return f"COUNT(CASE WHEN {cond} THEN 1 END)"
+
+
 def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tuple[list[tuple[str, str]], str]:
     """CTEs computing this family for one window; returns (ctes, name of the msisdn-keyed result).
 
-    Row-level statistics are summed from the (line, peer) table, so the calls are grouped once;
-    the duration variance comes from exact integer sums, identical on both engines.
+    Lines have few records per peer (the (line, peer) table is nearly as long as the records), so
+    row statistics (counts, durations, night) are aggregated straight from the records per line,
+    and the (line, peer) table holds only what needs it: calls per peer and the directions seen.
+    The duration variance comes from exact integer sums, identical on both engines.
     """
-    c, p, pa, s, sp, sa, gp, ga, a, out = (
-        f"{x}_{tag}" for x in ("cl", "clp", "clpa", "sm", "smp", "sma", "gap", "gapa", "act", "calling")
+    c, ln, p, pa, s, sl, sp, sa, gp, ga, a, out = (
+        f"{x}_{tag}" for x in ("cl", "cll", "clp", "clpa", "sm", "sml", "smp", "sma", "gap", "gapa", "act", "calling")
     )
     night_expr = is_night(night)
     # Peers called before: a semi-join that probes the history with the window's pairs (no
     # de-duplication of the whole history).
     hist = (
-        f"SELECT w.msisdn, w.peer FROM {p} w WHERE EXISTS (SELECT 1 FROM cdr hc WHERE {history.where()} "
+        f"SELECT w.msisdn, w.peer FROM {p} w WHERE w.o > 0 AND EXISTS (SELECT 1 FROM cdr hc WHERE {history.where()} "
         f"AND hc.msisdn = w.msisdn AND hc.peer = w.peer)"
     )
-    out_peer = "q.n_out > 0"
+    out_peer = "q.o > 0"
+    # The window's records are read where used (a named CTE used twice is materialised by DuckDB,
+    # which costs more than reading the Parquet columns again).
+    c, s = f"({calls(span)}) {c}", f"({texts(span)}) {s}"
+    dur = "CAST(duration_s AS BIGINT)"
     parts = [
-        (c, calls(span)),
+        (
+            ln,
+            f"""SELECT msisdn, COUNT(*) AS calls, {_n("direction = 'out'")} AS calls_out,
+                {_n("direction = 'in'")} AS calls_in, {_n("direction = 'fwd'")} AS calls_fwd,
+                SUM({dur}) AS dur, SUM({dur} * {dur}) AS dur2, MAX(duration_s) AS dur_max,
+                {_n("direction = 'out' AND duration_s <= 10")} AS n_short,
+                {_n("direction = 'out' AND duration_s = 0")} AS n_unans,
+                {_n(night_expr)} AS n_night
+            FROM {c} GROUP BY msisdn""",
+        ),
         (
             p,
             # Peer kind and carrier only matter for peers the line called (every use is guarded by
-            # n_out > 0), so they are worked out for those pairs only.
-            f"""SELECT x.*,
-                CASE WHEN x.n_out > 0 THEN {peer_kind("x.peer")} END AS pkind,
-                CASE WHEN x.n_out > 0 AND {carrier("x.peer")} <> {carrier("x.msisdn")} THEN 1 ELSE 0 END AS other_carrier
-            FROM (SELECT msisdn, peer, COUNT(*) AS n,
-                SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS n_out,
-                SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS n_in,
-                SUM(CASE WHEN direction = 'fwd' THEN 1 ELSE 0 END) AS n_fwd,
-                SUM(CAST(duration_s AS BIGINT)) AS dur,
-                SUM(CAST(duration_s AS BIGINT) * CAST(duration_s AS BIGINT)) AS dur2,
-                MAX(duration_s) AS dur_max,
-                SUM(CASE WHEN direction = 'out' AND duration_s <= 10 THEN 1 ELSE 0 END) AS n_short,
-                SUM(CASE WHEN direction = 'out' AND duration_s = 0 THEN 1 ELSE 0 END) AS n_unans,
-                SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END) AS n_night
-            FROM {c} GROUP BY msisdn, peer) x""",
+            # o > 0), so they are worked out for those pairs only.
+            f"""SELECT y.*, CASE WHEN y.pkind = 'mobile' AND {carrier("y.peer")} <> {carrier("y.msisdn")} THEN 1 ELSE 0 END AS other_carrier
+            FROM (SELECT x.*, CASE WHEN x.o > 0 THEN {peer_kind("x.peer")} END AS pkind FROM (SELECT msisdn, peer, COUNT(*) AS n, {_n("direction = 'out'")} AS o, {_n("direction = 'in'")} AS i
+                  FROM {c} GROUP BY msisdn, peer) x) y""",
         ),
         (
             pa,
             f"""SELECT q.msisdn,
-                SUM(q.n) AS calls, SUM(q.n_out) AS calls_out, SUM(q.n_in) AS calls_in, SUM(q.n_fwd) AS calls_fwd,
-                {ratio("SUM(q.n_out)", "SUM(q.n)")} AS out_share,
                 COUNT(*) AS peers,
-                SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END) AS peers_out,
-                {ratio(f"SUM(CASE WHEN {out_peer} AND h.peer IS NULL THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS new_peer_share,
+                {_n(out_peer)} AS peers_out,
+                {ratio(_n(f"{out_peer} AND h.peer IS NULL"), _n(out_peer))} AS new_peer_share,
                 AVG(CAST(q.n AS DOUBLE)) AS calls_per_peer,
                 {entropy("q.n")} AS contact_entropy,
-                {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", "COUNT(*)")} AS reciprocal_peer_share,
-                {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS callback_share,
-                {ratio(f"SUM(CASE WHEN {out_peer} AND q.pkind = 'mobile' AND q.other_carrier = 1 THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} AND q.pkind = 'mobile' THEN 1 ELSE 0 END)")} AS other_carrier_peer_share,
-                {ratio(f"SUM(CASE WHEN {out_peer} AND q.pkind = 'fixed' THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS fixed_peer_share,
-                {ratio(f"SUM(CASE WHEN {out_peer} AND q.pkind = 'intl' THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS intl_peer_share,
-                SUM(q.dur) AS dur_total,
-                {ratio("SUM(q.dur)", "SUM(q.n)")} AS dur_mean,
-                SQRT(GREATEST(CAST(SUM(q.dur2) AS DOUBLE) / SUM(q.n) - POWER(CAST(SUM(q.dur) AS DOUBLE) / SUM(q.n), 2), 0.0)) AS dur_std,
-                MAX(q.dur_max) AS dur_max,
-                {ratio("SUM(q.n_short)", "SUM(q.n_out)")} AS short_call_share,
-                {ratio("SUM(q.n_unans)", "SUM(q.n_out)")} AS unanswered_share,
-                {ratio("SUM(q.n_night)", "SUM(q.n)")} AS night_share
+                {ratio(_n("q.o > 0 AND q.i > 0"), "COUNT(*)")} AS reciprocal_peer_share,
+                {ratio(_n("q.o > 0 AND q.i > 0"), _n(out_peer))} AS callback_share,
+                {ratio(_n(f"{out_peer} AND q.pkind = 'mobile' AND q.other_carrier = 1"), _n(f"{out_peer} AND q.pkind = 'mobile'"))} AS other_carrier_peer_share,
+                {ratio(_n(f"{out_peer} AND q.pkind = 'fixed'"), _n(out_peer))} AS fixed_peer_share,
+                {ratio(_n(f"{out_peer} AND q.pkind = 'intl'"), _n(out_peer))} AS intl_peer_share
             FROM {p} q LEFT JOIN ({hist}) h ON h.msisdn = q.msisdn AND h.peer = q.peer
             GROUP BY q.msisdn""",
         ),
-        (s, texts(span)),
         (
-            sp,
-            f"""SELECT msisdn, peer, COUNT(*) AS n,
-                SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS n_out,
-                SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS n_in,
-                SUM(CASE WHEN {night_expr} THEN 1 ELSE 0 END) AS n_night,
-                MIN(ts) AS t_first, MAX(ts) AS t_last
-            FROM {s} GROUP BY msisdn, peer""",
+            sl,
+            f"""SELECT msisdn, COUNT(*) AS n, {_n("direction = 'out'")} AS sms_out, {_n("direction = 'in'")} AS sms_in,
+                {_n(night_expr)} AS n_night, MIN(ts) AS t_first, MAX(ts) AS t_last
+            FROM {s} GROUP BY msisdn""",
         ),
+        (sp, f"SELECT msisdn, peer, COUNT(*) AS n FROM {s} GROUP BY msisdn, peer"),
         (
             sa,
-            f"""SELECT msisdn, SUM(n_out) AS sms_out, SUM(n_in) AS sms_in, COUNT(*) AS sms_peers,
-                {entropy("n")} AS sms_contact_entropy, {ratio("SUM(n_night)", "SUM(n)")} AS sms_night_share,
-                CAST(MAX(t_last) - MIN(t_first) AS DOUBLE) / NULLIF(SUM(n) - 1, 0) AS sms_gap_mean
-            FROM {sp} GROUP BY msisdn""",
+            f"""SELECT sl.msisdn, sl.sms_out, sl.sms_in, x.sms_peers, x.sms_contact_entropy,
+                {ratio("sl.n_night", "sl.n")} AS sms_night_share,
+                CAST(sl.t_last - sl.t_first AS DOUBLE) / NULLIF(sl.n - 1, 0) AS sms_gap_mean
+            FROM {sl} sl JOIN (SELECT msisdn, COUNT(*) AS sms_peers, {entropy("n")} AS sms_contact_entropy
+                               FROM {sp} GROUP BY msisdn) x ON x.msisdn = sl.msisdn""",
         ),
         # Gaps between consecutive calls need an ordered pass; the mean gap of SMS telescopes to
         # (last - first) / (n - 1), so SMS need none.
@@ -153,16 +151,20 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
         (
             out,
             f"""SELECT a.msisdn,
-                pa.calls, pa.calls_out, pa.calls_in, pa.calls_fwd, pa.out_share,
+                ln.calls, ln.calls_out, ln.calls_in, ln.calls_fwd, {ratio("ln.calls_out", "ln.calls")} AS out_share,
                 pa.peers, pa.peers_out, pa.new_peer_share, pa.calls_per_peer, pa.contact_entropy,
                 pa.reciprocal_peer_share, pa.callback_share, pa.other_carrier_peer_share,
                 pa.fixed_peer_share, pa.intl_peer_share,
-                pa.dur_total, pa.dur_mean, pa.dur_std, pa.dur_max, pa.short_call_share, pa.unanswered_share,
-                pa.night_share, ga.gap_mean, ga.gap_std,
+                ln.dur AS dur_total, {ratio("ln.dur", "ln.calls")} AS dur_mean,
+                CASE WHEN ln.calls > 0 THEN SQRT(GREATEST(CAST(ln.dur2 AS DOUBLE) / ln.calls - POWER(CAST(ln.dur AS DOUBLE) / ln.calls, 2), 0.0)) END AS dur_std,
+                ln.dur_max, {ratio("ln.n_short", "ln.calls_out")} AS short_call_share,
+                {ratio("ln.n_unans", "ln.calls_out")} AS unanswered_share,
+                {ratio("ln.n_night", "ln.calls")} AS night_share, ga.gap_mean, ga.gap_std,
                 (ga.gap_std - ga.gap_mean) / NULLIF(ga.gap_std + ga.gap_mean, 0) AS burstiness,
                 sa.sms_out, sa.sms_in, sa.sms_peers, sa.sms_contact_entropy, sa.sms_night_share,
                 sa.sms_gap_mean, a.active_days, a.active_hours
             FROM {a} a
+            LEFT JOIN {ln} ln ON ln.msisdn = a.msisdn
             LEFT JOIN {pa} pa ON pa.msisdn = a.msisdn
             LEFT JOIN {ga} ga ON ga.msisdn = a.msisdn
             LEFT JOIN {sa} sa ON sa.msisdn = a.msisdn""",

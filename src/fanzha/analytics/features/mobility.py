@@ -9,6 +9,8 @@ from fanzha.analytics.features.sql import Span, entropy, events, haversine_km, i
 
 FAMILY = "mobility"
 BIN_S = 1800
+_CELLS = 1 << 24  # cell ranks packed in the low bits of the modal-cell key
+_N_MAX = (1 << 27) - 1  # records of a line in one cell and half-hour, capped so the key fits a BIGINT
 
 
 def _f(name, zh, en, fill=None, dtype=None):
@@ -29,103 +31,112 @@ _f("home_id_match", "常驻地与证件地一致级别", "home_region vs ID divi
 
 def _sample_ctes(usual: Span, window_lo: int, night: tuple[int, int], tag: str) -> list[tuple[str, str]]:
     """Binned location samples, computed in one pass for two spans: the window (w) and the usual
-    span (u = history + window). ``msc_<tag>_{w,u}``: per (line, cell) sample counts with positions."""
+    span (u = history + window). ``msc_<tag>``: per (line, cell) sample counts of both spans, with
+    the cell's position; ``mbary_<tag>``: each line's centre over either span.
+
+    Cells are numbered once per query (``mcell``: rank by cell id, joined with the cell table), so
+    the per-sample work groups on integers and the modal cell of a (line, half-hour) is a plain
+    MAX of one packed BIGINT: count (27 bits), then earliest first time in the half-hour (11 bits),
+    then smallest cell id (24 bits, up to 16.7 M cells) -- the same order on every engine.
+    """
+    ev = f"({events(usual)}) e"
     parts = [
         (
+            f"mcell_{tag}",
+            f"""SELECT d.cell_id, ROW_NUMBER() OVER (ORDER BY d.cell_id) AS cr, c.lat, c.lon, c.region_code
+            FROM (SELECT DISTINCT cell_id FROM {ev} WHERE cell_id IS NOT NULL) d
+            LEFT JOIN (SELECT cell_id, MAX(CAST(lat AS DOUBLE)) AS lat, MAX(CAST(lon AS DOUBLE)) AS lon,
+                              MAX(region_code) AS region_code FROM cells GROUP BY cell_id) c ON c.cell_id = d.cell_id""",
+        ),
+        (
             f"mlc_{tag}",
-            f"""SELECT msisdn, ts // {BIN_S} AS bin, cell_id, COUNT(*) AS n_u, MIN(ts) AS t0_u,
-                SUM(CASE WHEN ts > {window_lo} THEN 1 ELSE 0 END) AS n_w,
-                MIN(CASE WHEN ts > {window_lo} THEN ts END) AS t0_w
-            FROM ({events(usual)}) e WHERE cell_id IS NOT NULL GROUP BY msisdn, ts // {BIN_S}, cell_id""",
+            f"""SELECT e.msisdn, e.ts // {BIN_S} AS bin, d.cr, COUNT(*) AS n_u, MIN(e.ts) AS t0_u,
+                COUNT(CASE WHEN e.ts > {window_lo} THEN 1 END) AS n_w,
+                MIN(CASE WHEN e.ts > {window_lo} THEN e.ts END) AS t0_w
+            FROM {ev} JOIN mcell_{tag} d ON d.cell_id = e.cell_id GROUP BY e.msisdn, e.ts // {BIN_S}, d.cr""",
         ),
     ]
-    # The modal cell of each (line, half-hour), for both spans in one aggregate: the smallest
-    # (-count, first time, cell id) wins, so ties resolve the same way on every engine.
+
+    def key(n: str, t0: str) -> str:
+        return f"((LEAST({n}, {_N_MAX}) * 2048 + (2047 - ({t0} - bin * {BIN_S}))) * {_CELLS} + ({_CELLS - 1} - cr))"
+
+    # The modal cell of each (line, half-hour), for both spans in one aggregate.
     parts.append((
         f"mmode_{tag}",
-        f"""SELECT msisdn, bin,
-            ARG_MIN(cell_id, STRUCT_PACK(n := -n_w, t := t0_w, c := cell_id)) FILTER (WHERE n_w > 0) AS cell_w,
-            ARG_MIN(cell_id, STRUCT_PACK(n := -n_u, t := t0_u, c := cell_id)) AS cell_u
+        f"""SELECT msisdn, bin, {_CELLS - 1} - MAX(CASE WHEN n_w > 0 THEN {key("n_w", "t0_w")} END) % {_CELLS} AS cr_w,
+            {_CELLS - 1} - MAX({key("n_u", "t0_u")}) % {_CELLS} AS cr_u
         FROM mlc_{tag} GROUP BY msisdn, bin""",
     ))
-    for k in ("w", "u"):
-        parts += [
-            (f"msamp_{tag}_{k}", f"SELECT msisdn, bin, cell_{k} AS cell_id FROM mmode_{tag} WHERE cell_{k} IS NOT NULL"),
-            (
-                f"msc_{tag}_{k}",
-                f"""SELECT s.msisdn, s.cell_id, COUNT(*) AS n,
-                    SUM(CASE WHEN {is_night(night, f"s.bin * {BIN_S}")} THEN 1 ELSE 0 END) AS n_night,
-                    MIN(s.bin) AS first_bin,
-                    MAX(CAST(c.lat AS DOUBLE)) AS lat, MAX(CAST(c.lon AS DOUBLE)) AS lon,
-                    MAX(c.region_code) AS region_code
-                FROM msamp_{tag}_{k} s LEFT JOIN cells c ON c.cell_id = s.cell_id
-                GROUP BY s.msisdn, s.cell_id""",
-            ),
-            (
-                f"mbary_{tag}_{k}",
-                f"""SELECT msisdn, SUM(n * lat) / SUM(n) AS blat, SUM(n * lon) / SUM(n) AS blon
-                FROM msc_{tag}_{k} WHERE lat IS NOT NULL AND lon IS NOT NULL GROUP BY msisdn""",
-            ),
-        ]
+    # Samples per (line, cell) for both spans in one aggregate: a half-hour whose modal cell is the
+    # same in both spans is one row, else one row per span.
+    night_bin = is_night(night, f"bin * {BIN_S}")
+    parts += [
+        (
+            f"msc_{tag}",
+            f"""SELECT s.*, c.lat, c.lon, c.region_code FROM (
+                SELECT msisdn, cr, COUNT(CASE WHEN w THEN 1 END) AS n_w, COUNT(CASE WHEN u THEN 1 END) AS n_u,
+                    COUNT(CASE WHEN w AND {night_bin} THEN 1 END) AS nn_w,
+                    COUNT(CASE WHEN u AND {night_bin} THEN 1 END) AS nn_u,
+                    MIN(CASE WHEN w THEN bin END) AS first_bin
+                FROM (SELECT msisdn, bin, cr_u AS cr, COALESCE(cr_w = cr_u, false) AS w, true AS u FROM mmode_{tag}
+                      UNION ALL SELECT msisdn, bin, cr_w AS cr, true AS w, false AS u FROM mmode_{tag} WHERE cr_w <> cr_u) x
+                GROUP BY msisdn, cr) s
+            JOIN mcell_{tag} c ON c.cr = s.cr""",
+        ),
+        (
+            f"mbary_{tag}",
+            f"""SELECT msisdn, SUM(n_w * lat) / NULLIF(SUM(n_w), 0) AS blat_w, SUM(n_w * lon) / NULLIF(SUM(n_w), 0) AS blon_w,
+                SUM(n_u * lat) / SUM(n_u) AS blat_u, SUM(n_u * lon) / SUM(n_u) AS blon_u
+            FROM msc_{tag} WHERE lat IS NOT NULL AND lon IS NOT NULL GROUP BY msisdn""",
+        ),
+    ]
     return parts
 
 
 # Home cell: most night samples, then most samples, then first seen, then cell id.
-_home_key = "STRUCT_PACK(nn := -n_night, n := -n, b := first_bin, c := cell_id)"
+_home_key = "STRUCT_PACK(nn := -sc.nn_w, n := -sc.n_w, b := sc.first_bin, c := sc.cr)"
 
 
 def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tuple[list[tuple[str, str]], str]:
-    w, h = f"{tag}_w", f"{tag}_u"
     # The usual place is taken over the history before the window and the window itself.
     usual = Span(min(history.lo, span.lo), span.hi)
     parts = _sample_ctes(usual, span.lo, night, tag)
-    dist = haversine_km("sc.lat", "sc.lon", "b.blat", "b.blon")
+    dist = haversine_km("sc.lat", "sc.lon", "b.blat_w", "b.blon_w")
     parts += [
         (
-            f"mstat_{w}",
-            f"""SELECT sc.msisdn, SUM(sc.n) AS location_samples, COUNT(*) AS distinct_cells,
-                {entropy("sc.n")} AS cell_entropy,
-                SQRT(SUM(CASE WHEN sc.lat IS NOT NULL THEN sc.n * POWER({dist}, 2) END)
-                     / SUM(CASE WHEN sc.lat IS NOT NULL THEN sc.n END)) AS radius_of_gyration_km
-            FROM msc_{w} sc LEFT JOIN mbary_{w} b ON b.msisdn = sc.msisdn GROUP BY sc.msisdn""",
-        ),
-        (
-            f"mhomecell_{w}",
-            f"""SELECT msisdn, ARG_MIN(cell_id, {_home_key}) AS home_cell, ARG_MIN(n, {_home_key}) AS home_n
-            FROM msc_{w} GROUP BY msisdn""",
-        ),
-        (
-            f"mregion_{w}",
+            f"mregion_{tag}",
             f"""SELECT msisdn, ARG_MIN(region_code, STRUCT_PACK(nn := -nn, n := -n, r := region_code)) AS home_region FROM (
-                SELECT msisdn, region_code, SUM(n_night) AS nn, SUM(n) AS n FROM msc_{h}
-                WHERE region_code IS NOT NULL GROUP BY msisdn, region_code) x
+                SELECT msisdn, region_code, SUM(nn_u) AS nn, SUM(n_u) AS n FROM msc_{tag}
+                WHERE region_code IS NOT NULL AND n_u > 0 GROUP BY msisdn, region_code) x
             GROUP BY msisdn""",
         ),
         (
-            f"moutside_{w}",
-            f"""SELECT sc.msisdn,
-                {ratio("SUM(CASE WHEN sc.region_code <> r.home_region THEN sc.n ELSE 0 END)", "SUM(sc.n)")} AS outside_home_share
-            FROM msc_{w} sc JOIN mregion_{w} r ON r.msisdn = sc.msisdn
-            WHERE sc.region_code IS NOT NULL GROUP BY sc.msisdn""",
+            f"mstat_{tag}",
+            f"""SELECT sc.msisdn, SUM(sc.n_w) AS location_samples, COUNT(*) AS distinct_cells,
+                {entropy("sc.n_w")} AS cell_entropy,
+                SQRT(SUM(CASE WHEN sc.lat IS NOT NULL THEN sc.n_w * POWER({dist}, 2) END)
+                     / SUM(CASE WHEN sc.lat IS NOT NULL THEN sc.n_w END)) AS radius_of_gyration_km,
+                ARG_MIN(sc.n_w, {_home_key}) AS home_n,
+                {ratio("SUM(CASE WHEN sc.region_code <> r.home_region THEN sc.n_w ELSE 0 END)",
+                       "SUM(CASE WHEN sc.region_code IS NOT NULL AND r.home_region IS NOT NULL THEN sc.n_w END)")} AS outside_home_share,
+                MAX(r.home_region) AS home_region,
+                {haversine_km("MAX(b.blat_w)", "MAX(b.blon_w)", "MAX(b.blat_u)", "MAX(b.blon_u)")} AS usual_distance_km
+            FROM msc_{tag} sc LEFT JOIN mbary_{tag} b ON b.msisdn = sc.msisdn
+            LEFT JOIN mregion_{tag} r ON r.msisdn = sc.msisdn
+            WHERE sc.n_w > 0 GROUP BY sc.msisdn""",
         ),
         (
-            f"mobility_{w}",
+            f"mobility_{tag}",
             f"""SELECT st.msisdn, st.location_samples, st.distinct_cells, st.cell_entropy, st.radius_of_gyration_km,
-                {ratio("hc.home_n", "st.location_samples")} AS home_cell_share,
-                r.home_region, o.outside_home_share,
-                {haversine_km("bw.blat", "bw.blon", "bh.blat", "bh.blon")} AS usual_distance_km,
+                {ratio("st.home_n", "st.location_samples")} AS home_cell_share,
+                st.home_region, st.outside_home_share, st.usual_distance_km,
                 SUBSTR(sub.id_no, 1, 6) AS id_region,
-                CASE WHEN r.home_region IS NULL OR sub.id_no IS NULL THEN NULL
-                     WHEN SUBSTR(sub.id_no, 1, 6) = r.home_region THEN 3
-                     WHEN SUBSTR(sub.id_no, 1, 4) = SUBSTR(r.home_region, 1, 4) THEN 2
-                     WHEN SUBSTR(sub.id_no, 1, 2) = SUBSTR(r.home_region, 1, 2) THEN 1 ELSE 0 END AS home_id_match
-            FROM mstat_{w} st
-            LEFT JOIN mhomecell_{w} hc ON hc.msisdn = st.msisdn
-            LEFT JOIN mregion_{w} r ON r.msisdn = st.msisdn
-            LEFT JOIN moutside_{w} o ON o.msisdn = st.msisdn
-            LEFT JOIN mbary_{w} bw ON bw.msisdn = st.msisdn
-            LEFT JOIN mbary_{h} bh ON bh.msisdn = st.msisdn
+                CASE WHEN st.home_region IS NULL OR sub.id_no IS NULL THEN NULL
+                     WHEN SUBSTR(sub.id_no, 1, 6) = st.home_region THEN 3
+                     WHEN SUBSTR(sub.id_no, 1, 4) = SUBSTR(st.home_region, 1, 4) THEN 2
+                     WHEN SUBSTR(sub.id_no, 1, 2) = SUBSTR(st.home_region, 1, 2) THEN 1 ELSE 0 END AS home_id_match
+            FROM mstat_{tag} st
             LEFT JOIN (SELECT msisdn, MAX(id_no) AS id_no FROM subscribers GROUP BY msisdn) sub ON sub.msisdn = st.msisdn""",
         ),
     ]
-    return parts, f"mobility_{w}"
+    return parts, f"mobility_{tag}"

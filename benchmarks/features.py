@@ -283,10 +283,12 @@ def _worker(args) -> None:
         df.columns = [c.removesuffix("_24h") for c in df.columns]
         version = eng.version()
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    # Peak memory of the computation, before the result is written for the equality check.
+    maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.result:
         df.to_parquet(args.result)
     print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": len(df), "cols": df.shape[1], "version": version,
-                      "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "maxrss_mb": maxrss_mb}))
 
 
 def _run(worker: str, data: dict, result: Path | None) -> dict:

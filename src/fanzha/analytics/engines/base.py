@@ -59,7 +59,8 @@ class Engine(ABC):
             self.register_csv(name, p)
 
     def df(self, query: str) -> pd.DataFrame:
-        return self.sql(query).to_pandas()
+        # self_destruct frees each Arrow column as it is converted: the result is not held twice.
+        return self.sql(query).to_pandas(self_destruct=True, split_blocks=True)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

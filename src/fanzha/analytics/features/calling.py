@@ -9,6 +9,7 @@ from fanzha.analytics.features.sql import (
     carrier,
     entropy,
     events,
+    hour_of_day,
     is_night,
     local_day,
     peer_kind,
@@ -77,9 +78,11 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
     night_expr = is_night(night)
     # Peers called before: a semi-join that probes the history with the window's pairs (no
     # de-duplication of the whole history).
+    # The window's distinct called pairs are taken again from the records (not from the (line, peer)
+    # table), so that table is used once and streams instead of being materialised.
     hist = (
-        f"SELECT w.msisdn, w.peer FROM {p} w WHERE w.o > 0 AND EXISTS (SELECT 1 FROM cdr hc WHERE {history.where()} "
-        f"AND hc.msisdn = w.msisdn AND hc.peer = w.peer)"
+        f"SELECT w.msisdn, w.peer FROM (SELECT DISTINCT msisdn, peer FROM ({calls(span)}) x WHERE direction = 'out') w "
+        f"WHERE EXISTS (SELECT 1 FROM cdr hc WHERE {history.where()} AND hc.msisdn = w.msisdn AND hc.peer = w.peer)"
     )
     out_peer = "q.o > 0"
     # The window's records are read where used (a named CTE used twice is materialised by DuckDB,
@@ -144,9 +147,11 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
         (ga, f"SELECT msisdn, AVG(gap) AS gap_mean, STDDEV_POP(gap) AS gap_std FROM {gp} WHERE gap IS NOT NULL GROUP BY msisdn"),
         (
             a,
-            # One de-duplication of (line, clock hour); the local day is a function of the hour.
-            f"""SELECT msisdn, COUNT(DISTINCT {local_day("h * 3600")}) AS active_days, COUNT(*) AS active_hours
-            FROM (SELECT msisdn, ts // 3600 AS h FROM ({events(span)}) e GROUP BY msisdn, ts // 3600) x GROUP BY msisdn""",
+            # Active hours as a 24-bit mask per (line, local day): one aggregate of few groups
+            # instead of de-duplicating (line, hour), which is nearly one group per record.
+            f"""SELECT msisdn, COUNT(*) AS active_days, SUM(BIT_COUNT(hours)) AS active_hours FROM (
+                SELECT msisdn, BIT_OR(1 << {hour_of_day()}) AS hours FROM ({events(span)}) e
+                GROUP BY msisdn, {local_day()}) x GROUP BY msisdn""",
         ),
         (
             out,

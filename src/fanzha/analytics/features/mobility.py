@@ -68,7 +68,8 @@ def _sample_ctes(usual: Span, window_lo: int, night: tuple[int, int], tag: str) 
         FROM mlc_{tag} GROUP BY msisdn, bin""",
     ))
     # Samples per (line, cell) for both spans in one aggregate: a half-hour whose modal cell is the
-    # same in both spans is one row, else one row per span.
+    # same in both spans is one row, else one row per span (unpivoted with a two-row join, so the
+    # modal cells are read once and DuckDB streams them instead of materialising them).
     night_bin = is_night(night, f"bin * {BIN_S}")
     parts += [
         (
@@ -78,8 +79,9 @@ def _sample_ctes(usual: Span, window_lo: int, night: tuple[int, int], tag: str) 
                     COUNT(CASE WHEN w AND {night_bin} THEN 1 END) AS nn_w,
                     COUNT(CASE WHEN u AND {night_bin} THEN 1 END) AS nn_u,
                     MIN(CASE WHEN w THEN bin END) AS first_bin
-                FROM (SELECT msisdn, bin, cr_u AS cr, COALESCE(cr_w = cr_u, false) AS w, true AS u FROM mmode_{tag}
-                      UNION ALL SELECT msisdn, bin, cr_w AS cr, true AS w, false AS u FROM mmode_{tag} WHERE cr_w <> cr_u) x
+                FROM (SELECT m.msisdn, m.bin, CASE WHEN k.u THEN m.cr_u ELSE m.cr_w END AS cr,
+                             CASE WHEN k.u THEN COALESCE(m.cr_w = m.cr_u, false) ELSE true END AS w, k.u
+                      FROM mmode_{tag} m CROSS JOIN (VALUES (true), (false)) k(u) WHERE k.u OR m.cr_w <> m.cr_u) x
                 GROUP BY msisdn, cr) s
             JOIN mcell_{tag} c ON c.cr = s.cr""",
         ),

@@ -43,7 +43,8 @@ def _sample_ctes(usual: Span, window_lo: int, night: tuple[int, int], tag: str) 
     parts = [
         (
             f"mcell_{tag}",
-            f"""SELECT d.cell_id, ROW_NUMBER() OVER (ORDER BY d.cell_id) AS cr, c.lat, c.lon, c.region_code
+            f"""SELECT d.cell_id, ROW_NUMBER() OVER (ORDER BY d.cell_id) AS cr, c.lat, c.lon, c.region_code,
+                DENSE_RANK() OVER (ORDER BY c.region_code) AS rr
             FROM (SELECT DISTINCT cell_id FROM {ev} WHERE cell_id IS NOT NULL) d
             LEFT JOIN (SELECT cell_id, MAX(CAST(lat AS DOUBLE)) AS lat, MAX(CAST(lon AS DOUBLE)) AS lon,
                               MAX(region_code) AS region_code FROM cells GROUP BY cell_id) c ON c.cell_id = d.cell_id""",
@@ -74,7 +75,7 @@ def _sample_ctes(usual: Span, window_lo: int, night: tuple[int, int], tag: str) 
     parts += [
         (
             f"msc_{tag}",
-            f"""SELECT s.*, c.lat, c.lon, c.region_code FROM (
+            f"""SELECT s.*, c.lat, c.lon, c.region_code, c.rr FROM (
                 SELECT msisdn, cr, COUNT(CASE WHEN w THEN 1 END) AS n_w, COUNT(CASE WHEN u THEN 1 END) AS n_u,
                     COUNT(CASE WHEN w AND {night_bin} THEN 1 END) AS nn_w,
                     COUNT(CASE WHEN u AND {night_bin} THEN 1 END) AS nn_u,
@@ -95,8 +96,28 @@ def _sample_ctes(usual: Span, window_lo: int, night: tuple[int, int], tag: str) 
     return parts
 
 
-# Home cell: most night samples, then most samples, then first seen, then cell id.
-_home_key = "STRUCT_PACK(nn := -sc.nn_w, n := -sc.n_w, b := sc.first_bin, c := sc.cr)"
+def _bins(span: Span) -> int:
+    return span.hi // BIN_S - span.lo // BIN_S + 1
+
+
+def _home_key(span: Span) -> str:
+    """Order of the home cell (the largest wins): most night samples, then most samples, then first
+    seen, then smallest cell id. One packed BIGINT when the window's half-hours fit (windows up to
+    85 days), else a struct (slower, and its aggregate state cannot spill)."""
+    b = _bins(span).bit_length()
+    if 3 * b + 24 <= 62:
+        first = f"({(1 << b) - 1} - (sc.first_bin - {span.lo // BIN_S}))"
+        return f"(((sc.nn_w * {1 << b} + sc.n_w) * {1 << b} + {first}) * {_CELLS} + ({_CELLS - 1} - sc.cr))"
+    return "STRUCT_PACK(nn := sc.nn_w, n := sc.n_w, b := -sc.first_bin, c := -sc.cr)"
+
+
+def _region_key(usual: Span) -> str:
+    """Order of the home region (the largest wins): most night samples, then most samples, then
+    smallest region code (its rank among the cells' regions)."""
+    b = _bins(usual).bit_length()
+    if 2 * b + 24 <= 62:
+        return f"((nn * {1 << b} + n) * {_CELLS} + ({_CELLS - 1} - rr))"
+    return "STRUCT_PACK(nn := nn, n := n, r := -rr)"
 
 
 def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tuple[list[tuple[str, str]], str]:
@@ -107,8 +128,8 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
     parts += [
         (
             f"mregion_{tag}",
-            f"""SELECT msisdn, ARG_MIN(region_code, STRUCT_PACK(nn := -nn, n := -n, r := region_code)) AS home_region FROM (
-                SELECT msisdn, region_code, SUM(nn_u) AS nn, SUM(n_u) AS n FROM msc_{tag}
+            f"""SELECT msisdn, ARG_MAX(region_code, {_region_key(usual)}) AS home_region FROM (
+                SELECT msisdn, region_code, MAX(rr) AS rr, CAST(SUM(nn_u) AS BIGINT) AS nn, CAST(SUM(n_u) AS BIGINT) AS n FROM msc_{tag}
                 WHERE region_code IS NOT NULL AND n_u > 0 GROUP BY msisdn, region_code) x
             GROUP BY msisdn""",
         ),
@@ -118,7 +139,7 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
                 {entropy("sc.n_w")} AS cell_entropy,
                 SQRT(SUM(CASE WHEN sc.lat IS NOT NULL THEN sc.n_w * POWER({dist}, 2) END)
                      / SUM(CASE WHEN sc.lat IS NOT NULL THEN sc.n_w END)) AS radius_of_gyration_km,
-                ARG_MIN(sc.n_w, {_home_key}) AS home_n,
+                ARG_MAX(sc.n_w, {_home_key(span)}) AS home_n,
                 {ratio("SUM(CASE WHEN sc.region_code <> r.home_region THEN sc.n_w ELSE 0 END)",
                        "SUM(CASE WHEN sc.region_code IS NOT NULL AND r.home_region IS NOT NULL THEN sc.n_w END)")} AS outside_home_share,
                 MAX(r.home_region) AS home_region,

@@ -62,7 +62,8 @@ class DuckDBEngine(Engine):
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM __arrow_{name}")
 
     def sql(self, query):
-        return self.con.sql(query).to_arrow_table()
+        # Streamed out in batches: the result is not also held inside DuckDB's memory_limit.
+        return self.con.sql(query).to_arrow_reader(1 << 20).read_all()
 
     def create_view(self, name, query):
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {query}")

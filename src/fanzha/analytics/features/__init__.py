@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from fanzha.analytics.engines.base import Engine
 from fanzha.analytics.features import calling, cell, device, mobility, pairs
@@ -50,12 +51,15 @@ def line_features_sql(
     night: tuple[int, int] = DEFAULT_NIGHT,
     families: tuple[str, ...] = tuple(LINE_FAMILIES),
     all_subscribers: bool = False,
+    ordered: bool = True,
 ) -> str:
     """One SELECT: a row per line (msisdn), columns ``<feature>_<window>`` for every family and window.
 
     ``history`` is how far before each window "new peer" looks, and (with the window) the span over
     which the usual place (home region, usual centre) is taken. ``all_subscribers`` adds idle lines
-    from the ``subscribers`` table (counts 0, statistics NULL).
+    from the ``subscribers`` table (counts 0, statistics NULL). ``ordered`` sorts the rows by msisdn
+    (:func:`compute_line_features` sorts the frame instead: a sort of the whole wide result inside the
+    engine is what needs the most memory).
     """
     hi = epoch(as_of)
     hist_s = window_seconds(history)
@@ -87,7 +91,7 @@ def line_features_sql(
     return (
         f"WITH {with_clause}\nSELECT k.msisdn, {', '.join(selects)}\nFROM line_keys k\n"
         + "\n".join(joins)
-        + "\nORDER BY k.msisdn"
+        + ("\nORDER BY k.msisdn" if ordered else "")
     )
 
 
@@ -113,8 +117,10 @@ def pair_features_sql(*, as_of: AsOf, window: str = "7d") -> str:
 
 
 def compute_line_features(engine: Engine, *, as_of: AsOf, windows: tuple[str, ...] = DEFAULT_WINDOWS, **options) -> pd.DataFrame:
-    """Per-line features (see :func:`line_features_sql` for options), one row per msisdn."""
-    return engine.df(line_features_sql(as_of=as_of, windows=tuple(windows), **options))
+    """Per-line features (see :func:`line_features_sql` for options), one row per msisdn, sorted by msisdn."""
+    table = engine.sql(line_features_sql(as_of=as_of, windows=tuple(windows), ordered=False, **options))
+    table = table.take(pc.sort_indices(table["msisdn"]))
+    return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
 def compute_cell_hour_features(engine: Engine, *, as_of: AsOf, window: str = "24h") -> pd.DataFrame:

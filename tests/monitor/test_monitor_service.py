@@ -122,6 +122,27 @@ def test_late_and_out_of_order_files(make_monitor, engine, monitor_settings):
     assert stored == in_buckets + late["cdr-0.csv"]
 
 
+def test_redelivered_records_stored_and_counted_once_comparing_only_overlapping_parts(make_monitor, monitor_settings):
+    """A file repeating records of earlier files (mediation re-sends a span) adds only its new records; the
+    record_id check reads the parts whose event-time range overlaps the file's, not the whole store."""
+    s = Stream(normal=lines(100), victims=[], fraud=None)
+    drop = monitor_settings.monitor_drop
+    mon = make_monitor()
+    for k in range(4):  # minutes 0-9, 10-19, 20-29, 30-39: one part each
+        write(s.frame(range(10 * k, 10 * k + 10)), drop, f"cdr-{k}.csv")
+        mon.run_once()
+    scopes = []
+    real = mon._dedup_scope
+    mon._dedup_scope = lambda kind, lo, hi: scopes.append(real(kind, lo, hi)) or scopes[-1]
+    write(s.frame(range(25, 45)), drop, "cdr-resend.csv")  # 25-39 again, 40-44 new
+    mon.run_once()
+    assert len(scopes) == 1 and len(scopes[0]) == 2  # the parts of minutes 20-29 and 30-39, not all four
+    stored = mon.state.con.execute(
+        f"SELECT COUNT(*), COUNT(DISTINCT record_id) FROM read_parquet('{mon.store}/cdr/*/*.parquet')").fetchall()[0]
+    assert stored[0] == stored[1] == len(s.frame(range(0, 45)))
+    assert mon.state.con.execute("SELECT SUM(calls) FROM line_hour").fetchall()[0][0] == len(s.frame(range(0, 45)))
+
+
 def test_victims_warned_best_first_once_with_opt_out(make_monitor, engine, monitor_settings, victims):
     from fanzha.casework.monitor.models import VictimWarning
     from fanzha.casework.monitor.warnings import opt_out, people_warned

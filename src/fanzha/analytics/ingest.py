@@ -70,6 +70,9 @@ class RunSummary:
         return d
 
 
+DedupScope = Callable[[str, int, int], "Iterable[Path | str]"]
+
+
 def list_data_files(path: Path) -> list[Path]:
     """PATH is a file or a folder (searched recursively) of CSV / Parquet files."""
     path = Path(path)
@@ -171,11 +174,17 @@ def ingest(
     sms: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     on_publish: Callable[[Path], None] | None = None,
+    dedup_scope: DedupScope | None = None,
 ) -> RunSummary:
     """Ingest CDR and/or SMS files into ``store``; return the run summary (also written to disk).
 
     ``progress(label, done, total)`` is called per file; ``on_publish(path)`` after each Parquet file
     is renamed into the store (tests use it to interrupt a run half-way).
+
+    ``dedup_scope(kind, lo, hi)``: the store parts that may hold a record with event time in
+    ``[lo, hi]`` (the new valid rows' range). New rows are compared with those parts only instead of the
+    whole store; exact, because a repeated record carries its own start time. The monitor passes it
+    (its part index), so a new file costs its own rows, not the size of the store.
     """
     started = dt.datetime.now(dt.UTC)
     store = Path(store)
@@ -205,7 +214,7 @@ def ingest(
             entries = _ingest_kind(
                 con, kind=kind, files=files, store=store, run_id=run_id, run_dir=run_dir,
                 staging=staging_root / kind_name, ledger=ledger, ks=ks, summary=summary,
-                progress=progress, on_publish=on_publish,
+                progress=progress, on_publish=on_publish, dedup_scope=dedup_scope,
             )
             ledger_entries.extend(entries)
         con.close()
@@ -222,7 +231,8 @@ def ingest(
 
 
 def _ingest_kind(
-    con, *, kind: Kind, files, store, run_id, run_dir, staging, ledger, ks, summary, progress, on_publish
+    con, *, kind: Kind, files, store, run_id, run_dir, staging, ledger, ks, summary, progress, on_publish,
+    dedup_scope: DedupScope | None = None,
 ) -> list[dict]:
     good_cols = ", ".join(kind.columns + ("ts", "day"))
     entries: list[dict] = []
@@ -274,9 +284,14 @@ def _ingest_kind(
         return entries
     con.execute(f"CREATE OR REPLACE TEMP VIEW good AS {' UNION ALL '.join(good_parts)}")
     n_good = con.execute("SELECT count(*) FROM good").fetchone()[0]
-    existing = sorted((store / kind.name).glob("day=*/*.parquet"))
     anti = ""
-    if existing:
+    if dedup_scope is not None:
+        lo, hi = con.execute("SELECT MIN(ts), MAX(ts) FROM good").fetchone()
+        scope = [Path(p) for p in dedup_scope(kind.name, lo, hi)] if lo is not None else []
+        if scope:
+            anti = ("AND record_id NOT IN (SELECT record_id FROM read_parquet(["
+                    + ", ".join(_sql_str(p) for p in scope) + "]))")
+    elif any((store / kind.name).glob("day=*/*.parquet")):
         glob = _sql_str(store / kind.name / "day=*" / "*.parquet")
         anti = f"AND record_id NOT IN (SELECT record_id FROM read_parquet({glob}))"
     # First occurrence (file order, then row order) of each record_id wins. Repeated ids are found

@@ -88,28 +88,38 @@ class Monitor:
         self.last_cycle: datetime | None = None
         self.stopping = threading.Event()
         self._lock = threading.Lock()  # the Spark job's two queries call process_inbox from their own threads
-        self._known_parts: set[str] = set()
         self._alerted = self._recent_line_alerts()
+        self._unapplied: list[tuple[str, Path]] = self._scan_unapplied()  # then kept up by ingest's on_publish
 
     # ---- one file -------------------------------------------------------------------------------
-    def _unapplied_parts(self) -> list[tuple[str, Path]]:
+    def _scan_unapplied(self) -> list[tuple[str, Path]]:
+        """Store parts not applied to the buckets (once, at start: what a killed monitor published)."""
         found = []
         for kind in ("cdr", "sms"):
             root = self.store / kind
             if root.is_dir():
                 for day in root.iterdir():
                     if day.is_dir():
-                        found.extend((kind, p) for p in day.glob("*.parquet") if str(p) not in self._known_parts)
+                        found.extend((kind, p) for p in day.glob("*.parquet"))
         if found:
             done = self.state.applied([str(p) for _, p in found])
-            self._known_parts.update(done)
             found = [(k, p) for k, p in found if str(p) not in done]
         return sorted(found, key=lambda kp: (kp[1].stat().st_mtime_ns, str(kp[1])))
+
+    def _published(self, kind: str):
+        return lambda path: self._unapplied.append((kind, Path(path)))
+
+    def _dedup_scope(self, kind: str, lo: int, hi: int) -> list[str]:
+        """Store parts a new file's records are compared with (record_id de-duplication): the applied parts
+        whose event-time range overlaps the file's, and any part published but not yet applied."""
+        pending = [str(p) for k, p in self._unapplied if k == kind]
+        return self.state.parts_overlapping(kind, lo, hi) + pending
 
     def _process(self, c: drop.Claimed, res: CycleResult) -> None:
         from fanzha.casework.monitor import service as mon
 
-        summary = ingest(store=self.store, **{c.kind: c.path})
+        summary = ingest(store=self.store, dedup_scope=self._dedup_scope, on_publish=self._published(c.kind),
+                         **{c.kind: c.path})
         ks = summary.kinds[c.kind]
         _checkpoint("ingested")
         fatal = ks.file_errors or (ks.rows_read > 0 and ks.rows_quarantined == ks.rows_read)
@@ -127,7 +137,8 @@ class Monitor:
                                                 "rows_read": ks.rows_read, "errors": ks.file_errors[:3]})
             res.rejected += 1
             return
-        applied = self.state.apply_parts(self._unapplied_parts())
+        applied = self.state.apply_parts(self._unapplied)
+        self._unapplied = []
         _checkpoint("applied")
         with self.sessions.begin() as db:
             mon.mark_applied(db, name=c.name, rows_read=ks.rows_read, rows_stored=ks.rows_stored,

@@ -56,7 +56,10 @@ class StateStore:
         self.con.execute("CREATE TABLE IF NOT EXISTS pair_first (msisdn VARCHAR, peer VARCHAR, first_ts BIGINT)")
         self.con.execute("CREATE TABLE IF NOT EXISTS dirty (msisdn VARCHAR)")
         self.con.execute("CREATE TABLE IF NOT EXISTS applied_parts (path VARCHAR PRIMARY KEY, kind VARCHAR, "
-                         "rows BIGINT, late BIGINT, applied_at TIMESTAMPTZ)")
+                         "rows BIGINT, late BIGINT, applied_at TIMESTAMPTZ, min_ts BIGINT, max_ts BIGINT)")
+        # state files of earlier versions: the event-time range of a part came later (dedup scope)
+        self.con.execute("ALTER TABLE applied_parts ADD COLUMN IF NOT EXISTS min_ts BIGINT")
+        self.con.execute("ALTER TABLE applied_parts ADD COLUMN IF NOT EXISTS max_ts BIGINT")
         self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value BIGINT)")
 
     # ---- watermark -------------------------------------------------------------------------------
@@ -104,7 +107,7 @@ class StateStore:
             top = wm
             for kind, path in todo:
                 self.con.execute(f"CREATE OR REPLACE TEMP VIEW _part AS SELECT * FROM read_parquet({_lit(path)})")
-                n, hi = self.con.execute("SELECT COUNT(*), MAX(ts) FROM _part").fetchall()[0]
+                n, lo, hi = self.con.execute("SELECT COUNT(*), MIN(ts), MAX(ts) FROM _part").fetchall()[0]
                 keep = f"ts >= {floor}" if floor is not None else "true"
                 self.con.execute(f"CREATE OR REPLACE TEMP TABLE _src AS SELECT * FROM _part WHERE {keep}")
                 kept = self.con.execute("SELECT COUNT(*) FROM _src").fetchall()[0][0]
@@ -115,8 +118,9 @@ class StateStore:
                 if kind == "cdr":
                     self.con.execute("INSERT INTO pair_first SELECT msisdn, peer, MIN(ts) FROM _src GROUP BY msisdn, peer")
                 self.con.execute("INSERT INTO dirty SELECT DISTINCT msisdn FROM _src")
-                self.con.execute("INSERT INTO applied_parts VALUES (?, ?, ?, ?, ?)",
-                                 [path, kind, int(n), int(n - kept), dt.datetime.now(dt.UTC)])
+                self.con.execute("INSERT INTO applied_parts (path, kind, rows, late, applied_at, min_ts, max_ts) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 [path, kind, int(n), int(n - kept), dt.datetime.now(dt.UTC), lo, hi])
                 out.parts += 1
                 out.rows += int(n)
                 out.late += int(n - kept)
@@ -132,6 +136,13 @@ class StateStore:
         out.watermark = self.watermark
         self.parts_since_compaction += out.parts
         return out
+
+    def parts_overlapping(self, kind: str, lo: int, hi: int) -> list[str]:
+        """Applied parts of ``kind`` that hold records with event time in [lo, hi] (or whose range is unknown)."""
+        rows = self.con.execute(
+            "SELECT path FROM applied_parts WHERE kind = ? AND (min_ts IS NULL OR (min_ts <= ? AND max_ts >= ?))",
+            [kind, int(hi), int(lo)]).fetchall()
+        return [r[0] for r in rows]
 
     # ---- scoring bookkeeping ----------------------------------------------------------------------
     def dirty_count(self) -> int:

@@ -59,7 +59,7 @@ def test_restart_rescoring_raises_no_duplicate(make_monitor, engine, monitor_set
     first = mon.run_once()
     assert first.alerts >= 1
     # Every line dirty again, as after a crash between the alert commit and clearing `dirty`:
-    mon.state.con.execute("INSERT INTO dirty SELECT DISTINCT msisdn FROM line_hour")
+    mon.state.con.execute("INSERT INTO dirty (msisdn) SELECT DISTINCT msisdn FROM line_hour")
     mon.close()
     again = make_monitor().run_once()
     assert again.alerts == 0
@@ -196,3 +196,60 @@ def test_lag_stats(make_monitor, engine, monitor_settings):
     assert st["files"] == 3 and 0 <= st["p50_s"] <= st["p95_s"] <= st["max_s"] < 60
     assert st["rows_read"] == sum(len(s.frame(range(i * 5, i * 5 + 5))) for i in range(3))
     assert empty["files"] == 0 and empty["p95_s"] is None
+
+
+def test_scoring_pass_clears_only_the_lines_dirty_when_it_began(make_monitor, monitor_settings):
+    """The scoring thread reads through its own connection while files keep being applied: lines touched by
+    a file applied during the pass stay dirty for the next one."""
+    s = Stream(normal=lines(50), victims=[], fraud=None)
+    drop = monitor_settings.monitor_drop
+    mon = make_monitor()
+    write(s.frame(range(0, 5)), drop, "cdr-0.csv")
+    mon.claim()
+    mon.apply_inbox()
+    upto = mon.reader.apply_seq
+    assert upto == 1 and mon.reader.dirty_count(upto) == 50
+    other = Stream(normal=lines(20, prefix="1330799"), victims=[], fraud=None)
+    write(other.frame(range(5, 10)), drop, "cdr-1.csv")  # applied "while the pass runs"
+    mon.claim()
+    mon.apply_inbox()
+    mon.reader.clear_dirty(upto)
+    left = {r[0] for r in mon.reader.con.execute("SELECT msisdn FROM dirty").fetchall()}
+    assert left == set(lines(20, prefix="1330799"))
+
+
+def test_run_forever_applies_and_scores_in_two_threads(make_monitor, engine, monitor_settings, victims):
+    """The service loop: files dropped one after another while the scoring thread runs; every file ends
+    scored with its lag, every record is counted once, the fraud line is alerted once."""
+    import threading
+    import time
+
+    from fanzha.casework.alerts.models import Alert
+    from fanzha.casework.monitor.models import MonitorFile
+
+    s = Stream(normal=lines(200), victims=victims, fraud_per_min=30)
+    drop = monitor_settings.monitor_drop
+    mon = make_monitor()
+    runner = threading.Thread(target=mon.run_forever)
+    runner.start()
+    try:
+        for k in range(6):
+            write(s.frame(range(5 * k, 5 * k + 5)), drop, f"cdr-{k}.csv")
+            time.sleep(0.3)
+        deadline = time.monotonic() + 120
+        while True:
+            with engine.connect() as conn:
+                statuses = conn.execute(select(MonitorFile.status)).scalars().all()
+            if len(statuses) == 6 and set(statuses) == {"scored"}:
+                break
+            assert time.monotonic() < deadline, statuses
+            time.sleep(0.2)
+    finally:
+        mon.stop()
+        runner.join(timeout=60)
+    assert not runner.is_alive()
+    assert mon.state.con.execute("SELECT SUM(calls) FROM line_hour").fetchall()[0][0] == len(s.frame(range(30)))
+    assert _count(engine, select(func.count()).select_from(Alert).where(
+        Alert.subject == FRAUD, Alert.detector == "fraud_caller")) == 1
+    with engine.connect() as conn:
+        assert all(lag is not None for lag in conn.execute(select(MonitorFile.lag_s)).scalars())

@@ -29,7 +29,7 @@ from sqlalchemy.orm import sessionmaker
 
 from fanzha.analytics.ingest import ingest
 from fanzha.analytics.stream import drop
-from fanzha.analytics.stream.score import LINE_DETECTORS, load_subscribers, reached, score_pass
+from fanzha.analytics.stream.score import LINE_DETECTORS, load_subscribers, owner_facts, reached, score_pass
 from fanzha.analytics.stream.state import StateStore
 from fanzha.config import Settings, get_settings
 from fanzha.monitor import metrics as m
@@ -83,12 +83,18 @@ class Monitor:
                                 threads=threads, memory_limit=STATE_MEMORY)
         self.models, self.model_origin = load_models(self.settings.monitor_model_dir)
         self.subscribers = load_subscribers(self.settings.monitor_subscribers)
+        self.owner_facts = owner_facts(self.subscribers)
+        self.reader = self.state.reader()  # scoring's own connection: it runs beside the applying (run_forever)
         self.actor = Principal.system("monitor")
         self.cycles = 0
         self.last_cycle: datetime | None = None
         self.stopping = threading.Event()
-        self._lock = threading.Lock()  # the Spark job's two queries call process_inbox from their own threads
+        self._apply_lock = threading.Lock()  # the Spark job's two queries call process_inbox from their own threads
+        self._score_lock = threading.Lock()
+        self._names_lock = threading.Lock()
+        self._wake = threading.Event()  # set when a file was applied: the scoring thread has work
         self._alerted = self._recent_line_alerts()
+        self._applied_names = self._names_with_status("applied")  # applied, not yet reflected in stored alerts
         self._unapplied: list[tuple[str, Path]] = self._scan_unapplied()  # then kept up by ingest's on_publish
 
     # ---- one file -------------------------------------------------------------------------------
@@ -143,6 +149,9 @@ class Monitor:
         with self.sessions.begin() as db:
             mon.mark_applied(db, name=c.name, rows_read=ks.rows_read, rows_stored=ks.rows_stored,
                              rows_quarantined=ks.rows_quarantined, rows_late=applied.late)
+        with self._names_lock:
+            self._applied_names.append(c.name)
+        self._wake.set()
         c.path.unlink(missing_ok=True)
         m.FILES.labels(c.kind, "applied").inc()
         m.ROWS.labels(c.kind).inc(ks.rows_read)
@@ -159,18 +168,33 @@ class Monitor:
 
     # ---- scoring ----------------------------------------------------------------------------------
     def _score(self, res: CycleResult) -> None:
+        """One scoring pass over what is applied now. It may run in its own thread beside the applying: it
+        takes the files applied so far and the last apply transaction together, scores the lines dirty up
+        to that transaction, and marks exactly those files scored; later work waits for the next pass."""
+        with self._score_lock:
+            with self._names_lock:
+                names, self._applied_names = self._applied_names, []
+                upto = self.reader.apply_seq
+            try:
+                self._score_upto(res, names, upto)
+            except BaseException:
+                with self._names_lock:  # not scored: the next pass takes them again
+                    self._applied_names[:0] = names
+                raise
+
+    def _score_upto(self, res: CycleResult, names: list[str], upto: int) -> None:
         from fanzha.casework.measures.dispatch import dispatch_orders
         from fanzha.casework.monitor import service as mon
         from fanzha.casework.monitor import warnings as warn
 
-        has_applied = self._has_applied_files()
-        if not self.state.dirty_count() and not has_applied:
+        if not names and not self.reader.dirty_count(upto):
             return
-        sp = score_pass(self.state, models=self.models, subscribers=self.subscribers, skip=self._skip())
+        sp = score_pass(self.reader, models=self.models, subscribers=self.subscribers, skip=self._skip(), upto=upto,
+                        static_facts=self.owner_facts)
         alerts = [_alert_dict(a) for a in sp.alerts]
         line_alerts = {a["subject"]: a["detector"] for a in alerts
                        if a["subject_type"] == "msisdn" and a["detector"] in LINE_DETECTORS}
-        contacts = reached(self.state, sorted(line_alerts))
+        contacts = reached(self.reader, sorted(line_alerts))
         now = datetime.now(UTC)
         with self.sessions.begin() as db:
             raised = mon.raise_once(db, alerts=alerts, actor=self.actor, settings=self.settings, now=now)
@@ -180,9 +204,9 @@ class Monitor:
                 warn.Contact(r.fraud_msisdn, r.peer, int(r.contacts), int(r.longest_s or 0),
                              None if r.last_ts != r.last_ts else int(r.last_ts))
                 for r in contacts.itertuples() if r.fraud_msisdn in fresh], detectors=fresh, settings=self.settings, now=now)
-            lags = mon.mark_scored(db, at=datetime.now(UTC), alerts=len(raised.raised))
+            lags = mon.mark_scored(db, names=names, at=datetime.now(UTC), alerts=len(raised.raised))
         _checkpoint("alerts_committed")
-        self.state.clear_dirty()
+        self.reader.clear_dirty(upto)
         _checkpoint("scored")
         for a in raised.raised:
             m.ALERTS.labels(a["detector"]).inc()
@@ -221,13 +245,14 @@ class Monitor:
         self._alerted = {s: t for s, t in self._alerted.items() if t >= since}
         return set(self._alerted)
 
-    def _has_applied_files(self) -> bool:
+    def _names_with_status(self, status: str) -> list[str]:
         from sqlalchemy import select
 
         from fanzha.casework.monitor.models import MonitorFile
 
         with self.sessions() as db:
-            return db.execute(select(MonitorFile.id).where(MonitorFile.status == "applied").limit(1)).first() is not None
+            return list(db.execute(select(MonitorFile.name).where(MonitorFile.status == status)
+                                   .order_by(MonitorFile.arrived_at)).scalars())
 
     # ---- the loop -----------------------------------------------------------------------------------
     def claim(self) -> int:
@@ -239,12 +264,11 @@ class Monitor:
             _checkpoint("claimed")
         return len(ready)
 
-    def process_inbox(self) -> CycleResult:
-        """Every file in the inbox (oldest first), then one scoring pass. Also the Spark job's step."""
+    def apply_inbox(self) -> CycleResult:
+        """Every file in the inbox (oldest first) into the store and the buckets; no scoring."""
         from fanzha.casework.monitor import service as mon
 
-        with self._lock:
-            t = time.perf_counter()
+        with self._apply_lock:
             res = CycleResult()
             pending = self.inbox.pending()
             m.BACKLOG.set(len(pending))
@@ -258,33 +282,64 @@ class Monitor:
                 if self.stopping.is_set():
                     break
                 self._process(c, res)
-            self._score(res)
-            self.cycles += 1
             if self.state.parts_since_compaction >= COMPACT_EVERY_PARTS:
                 for table, n in self.state.evict_and_compact().items():
                     m.STATE_ROWS.labels(table).set(n)
-            self.last_cycle = datetime.now(UTC)
-            m.LAST_CYCLE.set(time.time())
-            m.PASS_SECONDS.observe(time.perf_counter() - t)
             return res
+
+    def score(self) -> CycleResult:
+        """One scoring pass over what is applied (the scoring thread's step)."""
+        t = time.perf_counter()
+        res = CycleResult()
+        self._score(res)
+        self.cycles += 1
+        self.last_cycle = datetime.now(UTC)
+        m.LAST_CYCLE.set(time.time())
+        m.PASS_SECONDS.observe(time.perf_counter() - t)
+        return res
+
+    def process_inbox(self) -> CycleResult:
+        """Every file in the inbox (oldest first), then one scoring pass. Also the Spark job's step."""
+        res = self.apply_inbox()
+        scored = self.score()
+        res.alerts, res.warnings, res.lags = scored.alerts, scored.warnings, scored.lags
+        return res
 
     def run_once(self) -> CycleResult:
         self.claim()
         return self.process_inbox()
 
+    def _scoring_loop(self) -> None:
+        while not self.stopping.is_set():
+            self._wake.wait(self.settings.monitor_poll_seconds)
+            self._wake.clear()
+            try:
+                self.score()
+            except Exception:  # logged; the files stay applied and the next pass takes them
+                log.exception("scoring pass failed", extra={"event": "score.failed"})
+                self.stopping.wait(self.settings.monitor_poll_seconds)
+
     def run_forever(self) -> None:
+        """Two threads, so both cores work: this one claims and applies files, the scoring thread scores
+        whatever has been applied (a pass takes the files applied while the previous pass ran)."""
         log.info("monitor started", extra={"event": "start", "drop": str(self.drop), "home": str(self.home),
                                            "models": self.model_origin, "pid": os.getpid()})
+        scorer = threading.Thread(target=self._scoring_loop, name="fanzha-monitor-score", daemon=True)
+        scorer.start()
+        self._wake.set()  # files applied before a restart
         while not self.stopping.is_set():
-            res = self.run_once()
+            self.claim()
+            res = self.apply_inbox()
             if not res.files and not res.rejected:
                 self.stopping.wait(self.settings.monitor_poll_seconds)
+        scorer.join()
         log.info("monitor stopped", extra={"event": "stop"})
 
     def stop(self) -> None:
         self.stopping.set()
 
     def close(self) -> None:
+        self.reader.close()
         self.state.close()
 
     def health(self) -> dict:

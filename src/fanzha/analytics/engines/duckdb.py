@@ -45,6 +45,14 @@ class DuckDBEngine(Engine):
             self.con.execute(f"SET temp_directory={_lit(spill)}")
         self._arrow: dict[str, pa.Table] = {}
 
+    @classmethod
+    def wrap(cls, con: duckdb.DuckDBPyConnection) -> DuckDBEngine:
+        """An engine over an existing connection (e.g. a cursor: a second connection to one database)."""
+        engine = object.__new__(cls)
+        engine.con = con
+        engine._arrow = {}
+        return engine
+
     def register_parquet(self, name, path, *, hive=True):
         self.con.execute(
             f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_files_lit(path)}, "

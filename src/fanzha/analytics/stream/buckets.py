@@ -111,9 +111,11 @@ def window_where(lo: int, hi: int) -> str:
     return f"hour_ts >= {int(lo)} AND hour_ts < {int(hi)}"
 
 
-def candidates_sql(lo: int, hi: int, min_calls_out: int) -> str:
-    """Dirty lines that could alert: at least ``min_calls_out`` outgoing calls in the window."""
-    return f"""SELECT msisdn FROM line_hour WHERE {window_where(lo, hi)} AND msisdn IN (SELECT msisdn FROM dirty)
+def candidates_sql(lo: int, hi: int, min_calls_out: int, upto: int | None = None) -> str:
+    """Dirty lines (up to apply transaction ``upto``) that could alert: at least ``min_calls_out``
+    outgoing calls in the window."""
+    dirty = "SELECT msisdn FROM dirty" + (f" WHERE COALESCE(seq, 0) <= {int(upto)}" if upto is not None else "")
+    return f"""SELECT msisdn FROM line_hour WHERE {window_where(lo, hi)} AND msisdn IN ({dirty})
                GROUP BY msisdn HAVING SUM(calls_out) >= {int(min_calls_out)}"""
 
 

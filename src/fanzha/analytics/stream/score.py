@@ -109,14 +109,17 @@ def box_groups(state: StateStore, lo: int, hi: int, rules: BoxRules) -> list[dic
 
 
 def score_pass(state: StateStore, *, models: dict[str, Any], subscribers: pd.DataFrame,
-               detectors: tuple[str, ...] = LINE_DETECTORS, skip: set[str] | frozenset = frozenset()) -> ScorePass:
-    """Score the lines touched since the last pass; the caller clears ``dirty`` once alerts are stored.
-    ``skip``: lines fraud_caller need not score again (already alerted within the re-alert window)."""
+               detectors: tuple[str, ...] = LINE_DETECTORS, skip: set[str] | frozenset = frozenset(),
+               upto: int | None = None, static_facts: pd.DataFrame | None = None) -> ScorePass:
+    """Score the lines touched since the last pass (dirty up to apply transaction ``upto``; all if None);
+    the caller clears ``dirty`` up to the same ``upto`` once alerts are stored.
+    ``skip``: lines fraud_caller need not score again (already alerted within the re-alert window).
+    ``static_facts``: the owners' registration facts worked out once by the caller (:func:`owner_facts`)."""
     win = state.window()
     if win is None:
         return ScorePass(as_of=None)
     lo, hi = win
-    state.con.execute(f"CREATE OR REPLACE TEMP TABLE _cand AS {buckets.candidates_sql(lo, hi, MIN_MODEL_CALLS)}")
+    state.con.execute(f"CREATE OR REPLACE TEMP TABLE _cand AS {buckets.candidates_sql(lo, hi, MIN_MODEL_CALLS, upto)}")
     if skip:
         state.con.register("_skip", pd.DataFrame({"msisdn": np.asarray(sorted(skip), dtype=object)}))
         state.con.execute("DELETE FROM _cand WHERE msisdn IN (SELECT msisdn FROM _skip)")
@@ -124,6 +127,8 @@ def score_pass(state: StateStore, *, models: dict[str, Any], subscribers: pd.Dat
     ctx = DetectionContext(engine=state.engine, start=hi - 1, end=hi - 1, models=dict(models),
                            options={"step_s": ONE_CHECKPOINT})
     ctx._cache["subscribers"] = subscribers
+    if static_facts is not None:
+        ctx._cache["static_facts"] = static_facts
     out = ScorePass(as_of=hi, candidates=n_cand)
     if "fraud_caller" in detectors and n_cand:
         frame = state.engine.df(buckets.line_features_sql(lo, hi, "_cand", WINDOW)).set_index("msisdn")
@@ -131,11 +136,20 @@ def score_pass(state: StateStore, *, models: dict[str, Any], subscribers: pd.Dat
         frame = frame.join(static_features(ctx, hi), how="left")
         ctx._cache[("line_frame", int(hi), WINDOW)] = frame
         out.alerts.extend(StreamingFraudCaller(state, lo, hi).detect(ctx))
-    if "simbox" in detectors and state.dirty_count():
+    if "simbox" in detectors and state.dirty_count(upto):
         det = SimboxDetector()
         ctx._cache[(det.name, "groups", det.rules)] = box_groups(state, lo, hi, det.rules)
         out.alerts.extend(det.detect(ctx))
     return out
+
+
+def owner_facts(subscribers: pd.DataFrame) -> pd.DataFrame:
+    """The registration facts :func:`static_features` derives from the subscribers (line type, opening,
+    lines per ID, birth year, student), once for the monitor's life instead of once per pass."""
+    ctx = DetectionContext(engine=None, start=0, end=0, models={}, options={})
+    ctx._cache["subscribers"] = subscribers
+    static_features(ctx, 0)
+    return ctx._cache["static_facts"]
 
 
 def reached(state: StateStore, lines: list[str]) -> pd.DataFrame:

@@ -45,6 +45,7 @@ class StateStore:
         self.window_s = int(window_s)
         self.engine = DuckDBEngine(database=str(path), threads=threads, memory_limit=memory_limit)
         self.con = self.engine.con
+        self.owner = True  # a reader (see :meth:`reader`) shares the database and does not close it
         # Checkpoint when compacting (evict_and_compact), not whenever the WAL passes 16 MB: an automatic
         # checkpoint inside a commit rewrites the growing tables and made each file's commit slower.
         self.con.execute("SET checkpoint_threshold = '1GB'")
@@ -54,13 +55,27 @@ class StateStore:
         # No primary keys on the hot tables: DuckDB's index upkeep on every insert and delete cost more than
         # the rare duplicate (pair_first is compacted with the buckets; dirty is read with IN).
         self.con.execute("CREATE TABLE IF NOT EXISTS pair_first (msisdn VARCHAR, peer VARCHAR, first_ts BIGINT)")
-        self.con.execute("CREATE TABLE IF NOT EXISTS dirty (msisdn VARCHAR)")
+        # dirty.seq: the apply_parts transaction that touched the line, so a scoring pass running beside
+        # the applying thread clears exactly what it scored (lines touched later stay dirty)
+        self.con.execute("CREATE TABLE IF NOT EXISTS dirty (msisdn VARCHAR, seq BIGINT)")
+        self.con.execute("ALTER TABLE dirty ADD COLUMN IF NOT EXISTS seq BIGINT")
         self.con.execute("CREATE TABLE IF NOT EXISTS applied_parts (path VARCHAR PRIMARY KEY, kind VARCHAR, "
                          "rows BIGINT, late BIGINT, applied_at TIMESTAMPTZ, min_ts BIGINT, max_ts BIGINT)")
         # state files of earlier versions: the event-time range of a part came later (dedup scope)
         self.con.execute("ALTER TABLE applied_parts ADD COLUMN IF NOT EXISTS min_ts BIGINT")
         self.con.execute("ALTER TABLE applied_parts ADD COLUMN IF NOT EXISTS max_ts BIGINT")
         self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value BIGINT)")
+
+    def reader(self) -> StateStore:
+        """The same state through a second DuckDB connection (its own temp tables and transactions): the
+        scoring thread reads with it while the applying thread writes with this one."""
+        other = object.__new__(StateStore)
+        other.__dict__.update(self.__dict__)
+        other.con = self.con.cursor()
+        other.con.execute("SET TimeZone='UTC'")
+        other.engine = DuckDBEngine.wrap(other.con)
+        other.owner = False
+        return other
 
     # ---- watermark -------------------------------------------------------------------------------
     def meta(self, key: str) -> int | None:
@@ -102,6 +117,7 @@ class StateStore:
             return out
         wm = self.watermark
         floor = (wm - self.lateness_s) if wm is not None else None
+        seq = (self.meta("apply_seq") or 0) + 1
         self.con.execute("BEGIN TRANSACTION")
         try:
             top = wm
@@ -117,7 +133,7 @@ class StateStore:
                         self.con.execute(f"INSERT INTO {table} {sql}")
                 if kind == "cdr":
                     self.con.execute("INSERT INTO pair_first SELECT msisdn, peer, MIN(ts) FROM _src GROUP BY msisdn, peer")
-                self.con.execute("INSERT INTO dirty SELECT DISTINCT msisdn FROM _src")
+                self.con.execute(f"INSERT INTO dirty SELECT DISTINCT msisdn, {seq} FROM _src")
                 self.con.execute("INSERT INTO applied_parts (path, kind, rows, late, applied_at, min_ts, max_ts) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?)",
                                  [path, kind, int(n), int(n - kept), dt.datetime.now(dt.UTC), lo, hi])
@@ -128,6 +144,7 @@ class StateStore:
                     top = int(hi)
             if top is not None:
                 self._set_meta("watermark", top)
+            self._set_meta("apply_seq", seq)
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
@@ -145,11 +162,19 @@ class StateStore:
         return [r[0] for r in rows]
 
     # ---- scoring bookkeeping ----------------------------------------------------------------------
-    def dirty_count(self) -> int:
-        return int(self.con.execute("SELECT COUNT(*) FROM dirty").fetchall()[0][0])
+    @property
+    def apply_seq(self) -> int:
+        """The last committed apply_parts transaction (a scoring pass scores the lines dirty up to it)."""
+        return self.meta("apply_seq") or 0
 
-    def clear_dirty(self) -> None:
-        self.con.execute("DELETE FROM dirty")
+    def dirty_count(self, upto: int | None = None) -> int:
+        where = f"WHERE COALESCE(seq, 0) <= {int(upto)}" if upto is not None else ""
+        return int(self.con.execute(f"SELECT COUNT(*) FROM dirty {where}").fetchall()[0][0])
+
+    def clear_dirty(self, upto: int | None = None) -> None:
+        """Lines scored: those dirty up to apply transaction ``upto`` (all if None)."""
+        where = f"WHERE COALESCE(seq, 0) <= {int(upto)}" if upto is not None else ""
+        self.con.execute(f"DELETE FROM dirty {where}")
 
     # ---- upkeep -------------------------------------------------------------------------------------
     def evict_and_compact(self) -> dict[str, int]:
@@ -181,7 +206,10 @@ class StateStore:
         return sizes
 
     def close(self) -> None:
-        self.engine.close()
+        if self.owner:
+            self.engine.close()
+        else:
+            self.con.close()
 
 
 def _paths_table(paths: list[str]):

@@ -46,10 +46,16 @@ def mark_rejected(db: Session, *, name: str, report: str, rows_read: int = 0, ro
     row.rows_read, row.rows_quarantined = rows_read, rows_quarantined
 
 
-def mark_scored(db: Session, *, at: datetime, alerts: int) -> list[float]:
-    """Every applied file is now reflected in the alerts (committed with them): its lag is final."""
+def mark_scored(db: Session, *, names: list[str], at: datetime, alerts: int) -> list[float]:
+    """These applied files are now reflected in the alerts (committed with them): their lag is final."""
     lags = []
-    for row in db.execute(select(MonitorFile).where(MonitorFile.status == "applied")).scalars():
+    if not names:
+        return lags
+    rows = []
+    for i in range(0, len(names), 500):
+        rows.extend(db.execute(select(MonitorFile).where(MonitorFile.status == "applied",
+                                                         MonitorFile.name.in_(names[i:i + 500]))).scalars())
+    for row in rows:
         row.status = "scored"
         row.scored_at = at
         row.alerts = alerts

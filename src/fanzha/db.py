@@ -44,7 +44,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# A SAVEPOINT outside a transaction opens one (deferred): it always precedes writes here (begin_nested).
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOI")
 
 
 _threads_writing = threading.local()  # writer-lock files held by the current thread

@@ -36,7 +36,8 @@ from fanzha.monitor import metrics as m
 
 log = logging.getLogger("fanzha.monitor")
 COMPACT_EVERY_PARTS = 30  # store parts applied between bucket compaction/eviction (keeps the state one window)
-STATE_MEMORY = "1GB"  # DuckDB memory limit of the state connection (it spills to disk beyond)
+STATE_MEMORY = "1GB"
+ALERTS_PER_COMMIT = 50  # alerts per application-database transaction in a scoring pass  # DuckDB memory limit of the state connection (it spills to disk beyond)
 
 # Test hook: pause the process (forever) when it reaches this step, after touching FANZHA_MONITOR_PAUSE_FILE,
 # so a test can kill -9 it exactly there. Steps: claimed, ingested, applied, alerts_committed, scored.
@@ -196,14 +197,22 @@ class Monitor:
                        if a["subject_type"] == "msisdn" and a["detector"] in LINE_DETECTORS}
         contacts = reached(self.reader, sorted(line_alerts))
         now = datetime.now(UTC)
+        raised = mon.Raised()
+        # Alerts are committed in chunks, each with its monitor_alerts rows (exactly once per alert), so the
+        # applying thread's short writes never wait behind a long transaction.
+        for i in range(0, len(alerts), ALERTS_PER_COMMIT):
+            with self.sessions.begin() as db:
+                part = mon.raise_once(db, alerts=alerts[i:i + ALERTS_PER_COMMIT], actor=self.actor,
+                                      settings=self.settings, now=now)
+                fresh = {a["subject"]: a["detector"] for a in part.raised
+                         if a["subject_type"] == "msisdn" and a["detector"] in LINE_DETECTORS}
+                res.warnings += warn.plan_warnings(db, contacts=[
+                    warn.Contact(r.fraud_msisdn, r.peer, int(r.contacts), int(r.longest_s or 0),
+                                 None if r.last_ts != r.last_ts else int(r.last_ts))
+                    for r in contacts.itertuples() if r.fraud_msisdn in fresh], detectors=fresh,
+                    settings=self.settings, now=now)
+            raised.merge(part)
         with self.sessions.begin() as db:
-            raised = mon.raise_once(db, alerts=alerts, actor=self.actor, settings=self.settings, now=now)
-            fresh = {a["subject"]: a["detector"] for a in raised.raised
-                     if a["subject_type"] == "msisdn" and a["detector"] in LINE_DETECTORS}
-            res.warnings += warn.plan_warnings(db, contacts=[
-                warn.Contact(r.fraud_msisdn, r.peer, int(r.contacts), int(r.longest_s or 0),
-                             None if r.last_ts != r.last_ts else int(r.last_ts))
-                for r in contacts.itertuples() if r.fraud_msisdn in fresh], detectors=fresh, settings=self.settings, now=now)
             lags = mon.mark_scored(db, names=names, at=datetime.now(UTC), alerts=len(raised.raised))
         _checkpoint("alerts_committed")
         self.reader.clear_dirty(upto)
@@ -328,8 +337,13 @@ class Monitor:
         scorer.start()
         self._wake.set()  # files applied before a restart
         while not self.stopping.is_set():
-            self.claim()
-            res = self.apply_inbox()
+            try:
+                self.claim()
+                res = self.apply_inbox()
+            except Exception:  # logged; the file stays in the inbox and is taken again
+                log.exception("applying failed", extra={"event": "apply.failed"})
+                self.stopping.wait(self.settings.monitor_poll_seconds)
+                continue
             if not res.files and not res.rejected:
                 self.stopping.wait(self.settings.monitor_poll_seconds)
         scorer.join()

@@ -49,6 +49,7 @@ class StateStore:
         # Checkpoint when compacting (evict_and_compact), not whenever the WAL passes 16 MB: an automatic
         # checkpoint inside a commit rewrites the growing tables and made each file's commit slower.
         self.con.execute("SET checkpoint_threshold = '1GB'")
+        self.con.execute("SET enable_progress_bar = false")  # a service: no bars in its log
         self.parts_since_compaction = 0
         for name, cols in TABLES.items():
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
@@ -73,6 +74,7 @@ class StateStore:
         other.__dict__.update(self.__dict__)
         other.con = self.con.cursor()
         other.con.execute("SET TimeZone='UTC'")
+        other.con.execute("SET enable_progress_bar = false")
         other.engine = DuckDBEngine.wrap(other.con)
         other.owner = False
         return other

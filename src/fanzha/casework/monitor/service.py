@@ -71,6 +71,12 @@ class Raised:
     order_ids: list[int] = field(default_factory=list)
     case_ids: set[int] = field(default_factory=set)
 
+    def merge(self, other: Raised) -> None:
+        self.raised.extend(other.raised)
+        self.skipped += other.skipped
+        self.order_ids.extend(other.order_ids)
+        self.case_ids |= other.case_ids
+
 
 def raise_once(db: Session, *, alerts: list[dict], actor: Principal, settings: Settings, now: datetime | None = None) -> Raised:
     """Raise each alert unless the monitor raised one for the same (detector, subject) within

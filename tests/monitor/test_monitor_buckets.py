@@ -67,8 +67,14 @@ def test_bucket_windows_equal_batch_features(province, tmp_path):
     store = _store(province, tmp_path)
     state = StateStore(tmp_path / "state.duckdb", lateness_s=10**9, threads=1)
     parts = _parts(store)
-    for kp in parts:  # one part at a time, as files arrive
+    half = len(parts) // 2
+    for i, kp in enumerate(parts):  # one part at a time, as files arrive
         state.apply_parts([kp])
+        if i in (1, half):  # compaction of the hours touched so far, twice, halfway
+            touched = state.meta("touched_from")
+            state.evict_and_compact()
+            assert state.meta("touched_from") is None and state.merged_share is not None
+            assert touched is not None
     lo, hi = state.window()
     assert hi - lo == 86400 and hi % 3600 == 0
     batch = _batch(store, hi)

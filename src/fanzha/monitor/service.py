@@ -35,7 +35,8 @@ from fanzha.config import Settings, get_settings
 from fanzha.monitor import metrics as m
 
 log = logging.getLogger("fanzha.monitor")
-COMPACT_EVERY_PARTS = 30  # store parts applied between bucket compaction/eviction (keeps the state one window)
+EVICT_EVERY_PARTS = 30  # store parts applied between evictions of buckets that left the window
+COMPACT_MAX_PARTS = 480  # longest interval between compactions (merging fragments per bucket key)
 STATE_MEMORY = "1GB"
 ALERTS_PER_COMMIT = 50  # alerts per application-database transaction in a scoring pass  # DuckDB memory limit of the state connection (it spills to disk beyond)
 
@@ -94,6 +95,7 @@ class Monitor:
         self._score_lock = threading.Lock()
         self._names_lock = threading.Lock()
         self._wake = threading.Event()  # set when a file was applied: the scoring thread has work
+        self._evictions, self._compact_every = 0, 1  # see _upkeep
         self._alerted = self._recent_line_alerts()
         self._applied_names = self._names_with_status("applied")  # applied, not yet reflected in stored alerts
         self._unapplied: list[tuple[str, Path]] = self._scan_unapplied()  # then kept up by ingest's on_publish
@@ -291,10 +293,27 @@ class Monitor:
                 if self.stopping.is_set():
                     break
                 self._process(c, res)
-            if self.state.parts_since_compaction >= COMPACT_EVERY_PARTS:
-                for table, n in self.state.evict_and_compact().items():
-                    m.STATE_ROWS.labels(table).set(n)
+            if self.state.parts_since_compaction >= EVICT_EVERY_PARTS:
+                self._upkeep()
             return res
+
+    def _upkeep(self) -> None:
+        """Evict buckets that left the window; compact every ``_compact_every`` evictions. Compaction pays
+        when a bucket key gets fragments from many files (event time near wall time: a line calls in many
+        files of the same hour); when it merged little last time (files far apart in event time, e.g. a
+        replay), it is done half as often, down to every COMPACT_MAX_PARTS parts."""
+        self._evictions += 1
+        compact = self._evictions >= self._compact_every
+        sizes = self.state.evict_and_compact(compact=compact)
+        for table, n in sizes.items():
+            m.STATE_ROWS.labels(table).set(n)
+        if compact:
+            self._evictions = 0
+            merged = self.state.merged_share if self.state.merged_share is not None else 1.0
+            limit = COMPACT_MAX_PARTS // EVICT_EVERY_PARTS
+            self._compact_every = 1 if merged >= 0.2 else min(2 * self._compact_every, limit)
+            log.info("compacted", extra={"event": "state.compacted", "merged_share": round(merged, 3),
+                                         "next_in_evictions": self._compact_every, **sizes})
 
     def score(self) -> CycleResult:
         """One scoring pass over what is applied (the scoring thread's step)."""

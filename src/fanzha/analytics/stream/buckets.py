@@ -84,8 +84,9 @@ def fragment_sql(table: str, kind: str, src: str) -> str:
     raise ValueError(table)
 
 
-def compact_sql(table: str) -> str:
-    """One row per bucket key: the fragments summed (gaps joined in time order for ``line_hour``)."""
+def compact_sql(table: str, where: str = "true") -> str:
+    """One row per bucket key of the rows matching ``where``: the fragments summed (gaps joined in time
+    order for ``line_hour``)."""
     if table == "line_hour":
         return f"""
         SELECT msisdn, hour_ts, SUM(calls), SUM(calls_out), SUM(calls_in), SUM(calls_fwd), SUM(dur), SUM(dur2),
@@ -93,16 +94,17 @@ def compact_sql(table: str) -> str:
           SUM(c_gap2) + COALESCE(SUM(POWER(c_first - prev_last, 2)), 0), SUM(sms), SUM(sms_out), SUM(sms_in),
           MIN(s_first), MAX(s_last)
         FROM (SELECT *, LAG(c_last) OVER (PARTITION BY msisdn, hour_ts ORDER BY c_first NULLS LAST, c_last) AS prev_last
-              FROM line_hour) f
+              FROM line_hour WHERE {where}) f
         GROUP BY msisdn, hour_ts"""
     if table == "pair_hour":
-        return """SELECT msisdn, peer, hour_ts, kind, SUM(n), SUM(n_out), SUM(n_in), SUM(dur), MAX(dur_max), MAX(last_ts)
-                  FROM pair_hour GROUP BY msisdn, peer, hour_ts, kind"""
+        return f"""SELECT msisdn, peer, hour_ts, kind, SUM(n), SUM(n_out), SUM(n_in), SUM(dur), MAX(dur_max), MAX(last_ts)
+                  FROM pair_hour WHERE {where} GROUP BY msisdn, peer, hour_ts, kind"""
     if table == "line_imei_hour":
-        return """SELECT msisdn, imei, hour_ts, SUM(n), SUM(n_out), MIN(first_ts), MAX(last_ts)
-                  FROM line_imei_hour GROUP BY msisdn, imei, hour_ts"""
+        return f"""SELECT msisdn, imei, hour_ts, SUM(n), SUM(n_out), MIN(first_ts), MAX(last_ts)
+                  FROM line_imei_hour WHERE {where} GROUP BY msisdn, imei, hour_ts"""
     if table == "line_cell_hour":
-        return "SELECT msisdn, cell_id, hour_ts, SUM(n), SUM(n_out) FROM line_cell_hour GROUP BY msisdn, cell_id, hour_ts"
+        return (f"SELECT msisdn, cell_id, hour_ts, SUM(n), SUM(n_out) FROM line_cell_hour WHERE {where} "
+                "GROUP BY msisdn, cell_id, hour_ts")
     raise ValueError(table)
 
 

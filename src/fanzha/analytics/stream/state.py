@@ -51,6 +51,7 @@ class StateStore:
         self.con.execute("SET checkpoint_threshold = '1GB'")
         self.con.execute("SET enable_progress_bar = false")  # a service: no bars in its log
         self.parts_since_compaction = 0
+        self.merged_share: float | None = None  # share of fragment rows the last compaction merged away
         for name, cols in TABLES.items():
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
         # No primary keys on the hot tables: DuckDB's index upkeep on every insert and delete cost more than
@@ -128,7 +129,12 @@ class StateStore:
                 n, lo, hi = self.con.execute("SELECT COUNT(*), MIN(ts), MAX(ts) FROM _part").fetchall()[0]
                 keep = f"ts >= {floor}" if floor is not None else "true"
                 self.con.execute(f"CREATE OR REPLACE TEMP TABLE _src AS SELECT * FROM _part WHERE {keep}")
-                kept = self.con.execute("SELECT COUNT(*) FROM _src").fetchall()[0][0]
+                kept, low = self.con.execute("SELECT COUNT(*), MIN(ts) FROM _src").fetchall()[0]
+                if low is not None:
+                    touched = self.meta("touched_from")
+                    hour = (int(low) // HOUR) * HOUR
+                    if touched is None or hour < touched:
+                        self._set_meta("touched_from", hour)
                 for table in TABLES:
                     sql = fragment_sql(table, kind, "_src")
                     if sql:
@@ -179,25 +185,38 @@ class StateStore:
         self.con.execute(f"DELETE FROM dirty {where}")
 
     # ---- upkeep -------------------------------------------------------------------------------------
-    def evict_and_compact(self) -> dict[str, int]:
-        """Drop buckets that left the window (plus the lateness bound); merge fragments per bucket key."""
+    def evict_and_compact(self, *, compact: bool = True) -> dict[str, int]:
+        """Drop buckets that left the window (plus the lateness bound); with ``compact``, merge the
+        fragments per bucket key of the hours that received records since the last compaction (older
+        hours were merged then and, beyond the lateness bound, get no more records). Returns table sizes."""
         wm = self.watermark
         sizes: dict[str, int] = {}
         if wm is None:
             return sizes
         oldest = (wm // HOUR) * HOUR - self.window_s - self.lateness_s - HOUR
+        touched = self.meta("touched_from")
+        before = after = 0
         self.con.execute("BEGIN TRANSACTION")
         try:
             for table in TABLES:
                 self.con.execute(f"DELETE FROM {table} WHERE hour_ts < {int(oldest)}")
-                self.con.execute(f"CREATE OR REPLACE TEMP TABLE _compact AS {compact_sql(table)}")
-                self.con.execute(f"DELETE FROM {table}")
-                self.con.execute(f"INSERT INTO {table} SELECT * FROM _compact")
+                if compact and touched is not None:
+                    recent = f"hour_ts >= {int(touched)}"
+                    self.con.execute(f"CREATE OR REPLACE TEMP TABLE _compact AS {compact_sql(table, recent)}")
+                    before += self.con.execute(f"SELECT COUNT(*) FROM {table} WHERE {recent}").fetchall()[0][0]
+                    after += self.con.execute("SELECT COUNT(*) FROM _compact").fetchall()[0][0]
+                    self.con.execute(f"DELETE FROM {table} WHERE {recent}")
+                    self.con.execute(f"INSERT INTO {table} SELECT * FROM _compact")
                 sizes[table] = int(self.con.execute(f"SELECT COUNT(*) FROM {table}").fetchall()[0][0])
-            self.con.execute(f"""CREATE OR REPLACE TEMP TABLE _compact AS SELECT msisdn, peer, MIN(first_ts) AS first_ts
-                FROM pair_first GROUP BY msisdn, peer HAVING MIN(first_ts) >= {int(wm - PAIR_HISTORY_S)}""")
-            self.con.execute("DELETE FROM pair_first")
-            self.con.execute("INSERT INTO pair_first SELECT * FROM _compact")
+            if compact:
+                self.con.execute(f"""CREATE OR REPLACE TEMP TABLE _compact AS SELECT msisdn, peer, MIN(first_ts) AS first_ts
+                    FROM pair_first GROUP BY msisdn, peer HAVING MIN(first_ts) >= {int(wm - PAIR_HISTORY_S)}""")
+                self.con.execute("DELETE FROM pair_first")
+                self.con.execute("INSERT INTO pair_first SELECT * FROM _compact")
+                self.con.execute("DELETE FROM meta WHERE key = 'touched_from'")
+            else:
+                self.con.execute(f"DELETE FROM pair_first WHERE first_ts < {int(wm - PAIR_HISTORY_S)}")
+            sizes["pair_first"] = int(self.con.execute("SELECT COUNT(*) FROM pair_first").fetchall()[0][0])
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
@@ -205,6 +224,8 @@ class StateStore:
         self.con.execute("DROP TABLE IF EXISTS _compact")
         self.con.execute("CHECKPOINT")
         self.parts_since_compaction = 0
+        if compact and before:
+            self.merged_share = 1 - after / before
         return sizes
 
     def close(self) -> None:

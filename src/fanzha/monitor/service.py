@@ -197,7 +197,11 @@ class Monitor:
         alerts = [_alert_dict(a) for a in sp.alerts]
         line_alerts = {a["subject"]: a["detector"] for a in alerts
                        if a["subject_type"] == "msisdn" and a["detector"] in LINE_DETECTORS}
-        contacts = reached(self.reader, sorted(line_alerts))
+        reach: dict[str, list] = {}
+        for r in reached(self.reader, sorted(line_alerts)).itertuples():
+            reach.setdefault(r.fraud_msisdn, []).append(warn.Contact(
+                r.fraud_msisdn, r.peer, int(r.contacts), int(r.longest_s or 0),
+                None if r.last_ts != r.last_ts else int(r.last_ts)))
         now = datetime.now(UTC)
         raised = mon.Raised()
         # Alerts are committed in chunks, each with its monitor_alerts rows (exactly once per alert), so the
@@ -208,11 +212,9 @@ class Monitor:
                                       settings=self.settings, now=now)
                 fresh = {a["subject"]: a["detector"] for a in part.raised
                          if a["subject_type"] == "msisdn" and a["detector"] in LINE_DETECTORS}
-                res.warnings += warn.plan_warnings(db, contacts=[
-                    warn.Contact(r.fraud_msisdn, r.peer, int(r.contacts), int(r.longest_s or 0),
-                                 None if r.last_ts != r.last_ts else int(r.last_ts))
-                    for r in contacts.itertuples() if r.fraud_msisdn in fresh], detectors=fresh,
-                    settings=self.settings, now=now)
+                res.warnings += warn.plan_warnings(db, contacts=[c for line in fresh for c in reach.get(line, ())
+                                                                     if c.peer not in line_alerts],
+                                                   detectors=fresh, settings=self.settings, now=now)
             raised.merge(part)
         with self.sessions.begin() as db:
             lags = mon.mark_scored(db, names=names, at=datetime.now(UTC), alerts=len(raised.raised))

@@ -111,7 +111,8 @@ def main() -> None:
         env.pop("FANZHA_DATABASE_URL", None)
         log = open(work / "monitor.log", "w")
         mon = subprocess.Popen([sys.executable, "-c", "from fanzha.cli import main; main()", "monitor", "--drop", str(drop),
-                                "--subscribers", str(work / "sim" / "subscribers.parquet")],
+                                "--subscribers", str(work / "sim" / "subscribers.parquet"),
+                                "--cells", str(next((work / "sim").glob("cells.*")))],
                                env=env, stdout=log, stderr=log)
         time.sleep(8)  # start-up (imports, migrations, model) is not part of the stream
         samples = []

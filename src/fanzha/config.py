@@ -96,6 +96,7 @@ class Settings(BaseSettings):
     # 24×7 monitoring (fanzha monitor; `fanzha serve` starts it too when monitor_drop is set). docs/monitoring.md
     monitor_drop: Path | None = Field(default=None, description="drop folder the mediation system writes CDR/SMS files to")
     monitor_subscribers: Path | None = Field(default=None, description="contract subscribers file for line facts")
+    monitor_cells: Path | None = Field(default=None, description="contract cells file (positions, regions: resold_card)")
     monitor_model_dir: Path | None = Field(default=None, description="MODELDIR from `fanzha train`; default the shipped model")
     monitor_lateness_minutes: float = Field(default=120.0, description="records older than the newest event time "
                                             "minus this are stored but no longer counted in the live windows")

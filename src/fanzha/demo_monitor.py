@@ -45,7 +45,7 @@ def run_monitor_demo(settings: Settings, out: Path, *, drops: int = DROPS_PER_DA
             tmp.write_text(header + "".join(rows[i:i + step]), encoding="utf-8")
             os.replace(tmp, drop / name)  # the drop folder only ever sees complete files
     # Files are renamed in whole, so the monitor need not wait for them to settle.
-    mon_settings = settings.model_copy(update={"monitor_subscribers": out / "subscribers.csv",
+    mon_settings = settings.model_copy(update={"monitor_subscribers": out / "subscribers.csv", "monitor_cells": out / "cells.csv",
                                                "monitor_settle_seconds": 0.0})
     mon = Monitor(drop_dir=drop, settings=mon_settings)
     try:

@@ -18,6 +18,8 @@ def monitor(
     drop: Path = typer.Option(None, "--drop", help="drop folder to watch (default FANZHA_MONITOR_DROP)"),
     subscribers: Path = typer.Option(None, "--subscribers", exists=True, dir_okay=False,
                                      help="contract subscribers file (line facts for the model)"),
+    cells: Path = typer.Option(None, "--cells", exists=True, dir_okay=False,
+                               help="contract cells file (positions and regions, for resold_card)"),
     model: Path = typer.Option(None, "--model", help="MODELDIR from `fanzha train` (default: shipped model)"),
     once: bool = typer.Option(False, "--once", help="one cycle over what is in the drop folder, then exit"),
     host: str = typer.Option("127.0.0.1", help="address of /metrics and /health"),
@@ -34,7 +36,8 @@ def monitor(
     from fanzha.monitor.service import Monitor, install_signal_handlers
 
     settings = get_settings()
-    updates = {k: v for k, v in (("monitor_subscribers", subscribers), ("monitor_model_dir", model)) if v is not None}
+    updates = {k: v for k, v in (("monitor_subscribers", subscribers), ("monitor_cells", cells),
+                                 ("monitor_model_dir", model)) if v is not None}
     if updates:
         settings = settings.model_copy(update=updates)
     drop = drop or settings.monitor_drop

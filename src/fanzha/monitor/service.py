@@ -83,6 +83,7 @@ class Monitor:
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.state = StateStore(self.home / "state.duckdb", lateness_s=int(self.settings.monitor_lateness_minutes * 60),
                                 threads=threads, memory_limit=STATE_MEMORY)
+        self.state.set_cells(self.settings.monitor_cells)
         self.models, self.model_origin = load_models(self.settings.monitor_model_dir)
         self.subscribers = load_subscribers(self.settings.monitor_subscribers)
         self.owner_facts = owner_facts(self.subscribers)
@@ -96,6 +97,7 @@ class Monitor:
         self._names_lock = threading.Lock()
         self._wake = threading.Event()  # set when a file was applied: the scoring thread has work
         self._evictions, self._compact_every = 0, 1  # see _upkeep
+        self._cells_scored_hi: int | None = None  # window end cell_anomaly last ran for
         self._alerted = self._recent_line_alerts()
         self._applied_names = self._names_with_status("applied")  # applied, not yet reflected in stored alerts
         self._unapplied: list[tuple[str, Path]] = self._scan_unapplied()  # then kept up by ingest's on_publish
@@ -193,7 +195,7 @@ class Monitor:
         if not names and not self.reader.dirty_count(upto):
             return
         sp = score_pass(self.reader, models=self.models, subscribers=self.subscribers, skip=self._skip(), upto=upto,
-                        static_facts=self.owner_facts)
+                        static_facts=self.owner_facts, cells_scored_hi=self._cells_scored_hi)
         alerts = [_alert_dict(a) for a in sp.alerts]
         line_alerts = {a["subject"]: a["detector"] for a in alerts
                        if a["subject_type"] == "msisdn" and a["detector"] in LINE_DETECTORS}
@@ -219,6 +221,8 @@ class Monitor:
         with self.sessions.begin() as db:
             lags = mon.mark_scored(db, names=names, at=datetime.now(UTC), alerts=len(raised.raised))
         _checkpoint("alerts_committed")
+        if sp.cells_hi is not None:
+            self._cells_scored_hi = sp.cells_hi
         self.reader.clear_dirty(upto)
         _checkpoint("scored")
         for a in raised.raised:

@@ -13,6 +13,14 @@ Bucket tables (``hour_ts`` = start of the clock hour, epoch s):
 - ``line_cell_hour``: per line, cell, hour — calls and outgoing calls (a SIM bank does not move).
 - ``pair_first``: first call between a line and a peer (new-peer share).
 
+History tables, kept ``HISTORY_S`` (a week and a day) because their detectors compare with earlier days:
+
+- ``cell_hour``: per cell and hour — calls and outgoing calls (cell_anomaly: the same hour on earlier days).
+- ``line_block``: per line and 6-hour block — records, last time, position sums over located records and
+  their bounding box, outgoing and international contacts (resold_card: where the line used to be).
+- ``line_block_attr``: per line, block and value — records per IMEI (``attr='imei'``) and per cell region
+  (``attr='region'``): the devices a line used, the region it was mostly in.
+
 Composed features equal the batch features (:mod:`fanzha.analytics.features.calling`/``device``) for a
 window ending at a clock hour, except: ``gap_std``/``burstiness`` are exact when the records of a line
 arrive in time order (an out-of-order file adds its gaps as if appended), and "new peer" looks back
@@ -26,6 +34,9 @@ from fanzha.analytics.features.sql import carrier, entropy, is_night, local_day,
 HOUR = 3600
 DAY = 86400
 NIGHT = (22, 6)
+BLOCK_S = 6 * HOUR  # resold_card's block (detectors.resold_card.BLOCK_S)
+HISTORY_S = 8 * DAY
+INTL = "(peer LIKE '+%' OR peer LIKE '00%')"
 
 TABLES = {
     "line_hour": """msisdn VARCHAR, hour_ts BIGINT, calls BIGINT, calls_out BIGINT, calls_in BIGINT,
@@ -36,6 +47,15 @@ TABLES = {
         n_in BIGINT, dur BIGINT, dur_max BIGINT, last_ts BIGINT""",
     "line_imei_hour": "msisdn VARCHAR, imei VARCHAR, hour_ts BIGINT, n BIGINT, n_out BIGINT, first_ts BIGINT, last_ts BIGINT",
     "line_cell_hour": "msisdn VARCHAR, cell_id VARCHAR, hour_ts BIGINT, n BIGINT, n_out BIGINT",
+}
+
+
+HISTORY_TABLES = {  # name → (columns, time column)
+    "cell_hour": ("cell_id VARCHAR, hour_ts BIGINT, calls BIGINT, n_out BIGINT", "hour_ts"),
+    "line_block": ("""msisdn VARCHAR, block_ts BIGINT, records BIGINT, last_ts BIGINT, lat_sum DOUBLE, lon_sum DOUBLE,
+        n_geo BIGINT, lat_min DOUBLE, lat_max DOUBLE, lon_min DOUBLE, lon_max DOUBLE, out_n BIGINT, intl_n BIGINT""",
+                   "block_ts"),
+    "line_block_attr": ("msisdn VARCHAR, block_ts BIGINT, attr VARCHAR, value VARCHAR, n BIGINT", "block_ts"),
 }
 
 
@@ -81,6 +101,27 @@ def fragment_sql(table: str, kind: str, src: str) -> str:
         return f"""
             SELECT msisdn, cell_id, {_h()}, COUNT(*), SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END)
             FROM {src} WHERE cell_id IS NOT NULL GROUP BY msisdn, cell_id, {_h()}"""
+    if table == "cell_hour":
+        if kind != "cdr":
+            return ""
+        return f"""
+            SELECT cell_id, {_h()}, COUNT(*), SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END)
+            FROM {src} WHERE cell_id IS NOT NULL GROUP BY cell_id, {_h()}"""
+    block = f"((s.ts // {BLOCK_S}) * {BLOCK_S})"
+    if table == "line_block":  # calls and SMS alike, as resold_card.blocks reads both
+        return f"""
+            SELECT s.msisdn, {block}, COUNT(*), MAX(s.ts), SUM(CAST(c.lat AS DOUBLE)), SUM(CAST(c.lon AS DOUBLE)),
+              COUNT(c.lat), MIN(CAST(c.lat AS DOUBLE)), MAX(CAST(c.lat AS DOUBLE)), MIN(CAST(c.lon AS DOUBLE)),
+              MAX(CAST(c.lon AS DOUBLE)), SUM(CASE WHEN s.direction = 'out' THEN 1 ELSE 0 END),
+              SUM(CASE WHEN s.direction = 'out' AND {INTL.replace('peer', 's.peer')} THEN 1 ELSE 0 END)
+            FROM {src} s LEFT JOIN cells c ON c.cell_id = s.cell_id GROUP BY s.msisdn, {block}"""
+    if table == "line_block_attr":
+        return f"""
+            SELECT s.msisdn, {block}, 'imei', s.imei, COUNT(*) FROM {src} s WHERE s.imei IS NOT NULL
+            GROUP BY s.msisdn, {block}, s.imei
+            UNION ALL
+            SELECT s.msisdn, {block}, 'region', c.region_code, COUNT(*) FROM {src} s JOIN cells c ON c.cell_id = s.cell_id
+            WHERE c.region_code IS NOT NULL GROUP BY s.msisdn, {block}, c.region_code"""
     raise ValueError(table)
 
 
@@ -105,6 +146,15 @@ def compact_sql(table: str, where: str = "true") -> str:
     if table == "line_cell_hour":
         return (f"SELECT msisdn, cell_id, hour_ts, SUM(n), SUM(n_out) FROM line_cell_hour WHERE {where} "
                 "GROUP BY msisdn, cell_id, hour_ts")
+    if table == "cell_hour":
+        return f"SELECT cell_id, hour_ts, SUM(calls), SUM(n_out) FROM cell_hour WHERE {where} GROUP BY cell_id, hour_ts"
+    if table == "line_block":
+        return f"""SELECT msisdn, block_ts, SUM(records), MAX(last_ts), SUM(lat_sum), SUM(lon_sum), SUM(n_geo),
+                  MIN(lat_min), MAX(lat_max), MIN(lon_min), MAX(lon_max), SUM(out_n), SUM(intl_n)
+                  FROM line_block WHERE {where} GROUP BY msisdn, block_ts"""
+    if table == "line_block_attr":
+        return f"""SELECT msisdn, block_ts, attr, value, SUM(n) FROM line_block_attr WHERE {where}
+                  GROUP BY msisdn, block_ts, attr, value"""
     raise ValueError(table)
 
 
@@ -249,3 +299,56 @@ def reached_sql(lo: int, hi: int, lines: str) -> str:
     return f"""SELECT msisdn AS fraud_msisdn, peer, SUM(n) AS contacts, MAX(dur_max) AS longest_s, MAX(last_ts) AS last_ts
                FROM pair_hour WHERE {window_where(lo, hi)} AND n_out > 0 AND msisdn IN (SELECT msisdn FROM {lines})
                GROUP BY msisdn, peer"""
+
+
+# ---- history detectors ---------------------------------------------------------------------------------
+
+def cell_hours_sql(since: int, hi: int) -> str:
+    """Per cell and clock hour in [since, hi): calls and outgoing calls (cell_anomaly.hourly_calls' frame)."""
+    return f"""SELECT cell_id, hour_ts, SUM(calls) AS cell_calls, CAST(NULL AS BIGINT) AS cell_lines,
+                 CAST(SUM(n_out) AS DOUBLE) AS out_calls, CAST(NULL AS DOUBLE) AS cell_short_call_share
+               FROM cell_hour WHERE hour_ts >= {int(since)} AND hour_ts < {int(hi)} GROUP BY cell_id, hour_ts"""
+
+
+def cell_drivers_sql(cell_hours: str) -> str:
+    """Per flagged cell (table ``cell_hours``: cell_id, hour_ts): outgoing calls of each line in its hours."""
+    return f"""SELECT c.cell_id, c.msisdn, CAST(SUM(c.n_out) AS BIGINT) AS calls_out FROM line_cell_hour c
+               JOIN {cell_hours} h ON h.cell_id = c.cell_id AND h.hour_ts = c.hour_ts
+               WHERE c.n_out > 0 GROUP BY c.cell_id, c.msisdn"""
+
+
+def cell_staying_sql(drivers: str) -> str:
+    """Per (cell, line) of table ``drivers``: share of the line's outgoing calls (held) made in that cell."""
+    return f"""SELECT d.cell_id, d.msisdn,
+                 CAST(SUM(CASE WHEN c.cell_id = d.cell_id THEN c.n_out ELSE 0 END) AS DOUBLE) / NULLIF(SUM(c.n_out), 0) AS share
+               FROM {drivers} d JOIN line_cell_hour c ON c.msisdn = d.msisdn GROUP BY d.cell_id, d.msisdn"""
+
+
+def resold_candidates_sql(dirty: str, degrees: float, min_intl: int = 3) -> str:
+    """Dirty lines (query ``dirty``) where resold_card could fire (its SQL prefilter on held blocks)."""
+    return f"""SELECT msisdn FROM line_block WHERE msisdn IN ({dirty}) GROUP BY msisdn
+               HAVING MAX(lat_max) - MIN(lat_min) >= {float(degrees)} OR MAX(lon_max) - MIN(lon_min) >= {float(degrees)}
+                   OR SUM(intl_n) >= {int(min_intl)}"""
+
+
+def resold_blocks_sql(cand: str) -> str:
+    """The frame resold_card.blocks gives, for the lines of table ``cand``, from the held blocks."""
+    return f"""
+WITH b AS (
+  SELECT msisdn, block_ts, SUM(records) AS records, MAX(last_ts) AS last_ts,
+    SUM(lat_sum) / NULLIF(SUM(n_geo), 0) AS lat, SUM(lon_sum) / NULLIF(SUM(n_geo), 0) AS lon,
+    CAST(SUM(out_n) AS BIGINT) AS out_n, CAST(SUM(intl_n) AS BIGINT) AS intl_n
+  FROM line_block WHERE msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, block_ts),
+a AS (SELECT msisdn, block_ts, attr, value, SUM(n) AS n FROM line_block_attr
+      WHERE msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, block_ts, attr, value),
+r AS (SELECT msisdn, block_ts, ARG_MAX(value, n) AS region FROM a WHERE attr = 'region' GROUP BY msisdn, block_ts),
+i AS (SELECT msisdn, block_ts, LIST(value ORDER BY value) AS imeis FROM a WHERE attr = 'imei' GROUP BY msisdn, block_ts)
+SELECT b.msisdn, b.block_ts, b.records, b.last_ts, b.lat, b.lon, r.region, i.imeis, b.out_n, b.intl_n
+FROM b LEFT JOIN r ON r.msisdn = b.msisdn AND r.block_ts = b.block_ts
+LEFT JOIN i ON i.msisdn = b.msisdn AND i.block_ts = b.block_ts
+ORDER BY b.msisdn, b.block_ts"""
+
+
+def centre_sql() -> str:
+    """Median position of the located blocks held (resold_card's reference for a line with no history)."""
+    return "SELECT MEDIAN(lat_sum / n_geo) AS lat, MEDIAN(lon_sum / n_geo) AS lon FROM line_block WHERE n_geo > 0"

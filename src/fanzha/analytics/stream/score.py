@@ -8,7 +8,12 @@ The detectors decide exactly as in ``fanzha detect`` (same model, thresholds, re
   its two record-level hooks (rule-of-thumb hours, last record time) are answered from ``line_hour``;
 - ``simbox`` turns SIM-bank groups into alerts; here the groups come from the bucket tables
   (:func:`.buckets.box_lines_sql`); the first-alert time of a member is its first outgoing call on the
-  device or in the cell (bucket precision) rather than its 3rd.
+  device or in the cell (bucket precision) rather than its 3rd;
+- ``cell_anomaly`` compares each cell's hours in the window with the same hours of the week before
+  (``cell_hour``), drivers and their stay from ``line_cell_hour``; it runs once per new clock hour of
+  event time (an hour's traffic against its baseline), not on every pass;
+- ``resold_card`` replays the 6-hour blocks held for a week (``line_block``) of the dirty lines its SQL
+  prefilter lets through; only blocks inside the window can alert.
 
 Checkpoint: the end of the clock hour holding the watermark (a window of whole buckets).
 """
@@ -23,15 +28,18 @@ import numpy as np
 import pandas as pd
 
 from fanzha.analytics.detectors.base import Alert
+from fanzha.analytics.detectors.cell_anomaly import CellAnomalyDetector
 from fanzha.analytics.detectors.context import DetectionContext
 from fanzha.analytics.detectors.fraud_caller import MIN_MODEL_CALLS, FraudCallerDetector
 from fanzha.analytics.detectors.lines import WINDOW, static_features
+from fanzha.analytics.detectors.resold_card import BLOCK_S, ResoldCardDetector, score_blocks
 from fanzha.analytics.detectors.simbox import BoxRules, SimboxDetector, group_score
 from fanzha.analytics.stream import buckets
 from fanzha.analytics.stream.state import StateStore
 
 ONE_CHECKPOINT = 10**9  # a step longer than any window: the context has exactly one checkpoint
 LINE_DETECTORS = ("fraud_caller", "simbox")  # their msisdn alerts start victim warnings
+DETECTORS = ("fraud_caller", "simbox", "resold_card", "cell_anomaly")  # what a pass runs
 
 
 class StreamingFraudCaller(FraudCallerDetector):
@@ -55,11 +63,69 @@ class StreamingFraudCaller(FraudCallerDetector):
         return pd.Series(last.reindex(points["msisdn"]).to_numpy(), index=idx).dropna()
 
 
+class StreamingCellAnomaly(CellAnomalyDetector):
+    """cell_anomaly on ``cell_hour`` (a week of hours) and ``line_cell_hour`` (the window)."""
+
+    def __init__(self, state: StateStore, lo: int, hi: int) -> None:
+        super().__init__()
+        self.state, self.lo, self.hi = state, lo, hi
+
+    def flagged(self, ctx: DetectionContext) -> pd.DataFrame:
+        def compute():
+            since = self.hi - (self.rules.history_days + 1) * buckets.DAY
+            hours = self.state.engine.df(buckets.cell_hours_sql(since, self.hi))
+            if len(hours) == 0:
+                return pd.DataFrame(columns=["cell_id", "hour_ts", "observed", "baseline", "z", "excess", "own_history"])
+            from fanzha.analytics.detectors.cell_anomaly import robust_z
+
+            z = robust_z(hours, self.rules)
+            keep = (z["z"] >= self.rules.min_z) & (z["excess"] >= self.rules.min_excess) & (z["hour_ts"] >= self.lo) \
+                & (z["hour_ts"] < self.hi)
+            return z[keep].reset_index(drop=True)
+        return ctx.memo((self.name, "flagged", self.rules), compute)
+
+    def drivers(self, ctx: DetectionContext, flagged: pd.DataFrame) -> pd.DataFrame:
+        self.state.con.register("_cell_hours", pd.DataFrame({
+            "cell_id": flagged["cell_id"].astype(str).to_numpy(), "hour_ts": flagged["hour_ts"].astype(np.int64).to_numpy()}))
+        return self.state.engine.df(buckets.cell_drivers_sql("_cell_hours"))
+
+    def staying(self, ctx: DetectionContext, drivers: pd.DataFrame) -> pd.Series:
+        self.state.con.register("_cell_drivers", pd.DataFrame({
+            "cell_id": drivers["cell_id"].astype(str).to_numpy(), "msisdn": drivers["msisdn"].astype(str).to_numpy()}))
+        got = self.state.engine.df(buckets.cell_staying_sql("_cell_drivers"))
+        return got.set_index(["cell_id", "msisdn"])["share"].fillna(0.0)
+
+
+class StreamingResoldCard(ResoldCardDetector):
+    """resold_card on the blocks held in ``line_block`` for the dirty lines that pass its prefilter."""
+
+    def __init__(self, state: StateStore, lo: int, upto: int | None) -> None:
+        super().__init__()
+        self.state, self.lo, self.upto = state, lo, upto
+
+    def scored(self, ctx: DetectionContext) -> pd.DataFrame:
+        def compute():
+            empty = pd.DataFrame(columns=["msisdn", "block_ts", "last_ts", "score", "fired"])
+            dirty = "SELECT msisdn FROM dirty" + (f" WHERE COALESCE(seq, 0) <= {int(self.upto)}" if self.upto is not None else "")
+            self.state.con.execute("CREATE OR REPLACE TEMP TABLE _resold AS "
+                                   + buckets.resold_candidates_sql(dirty, self.rules.candidate_degrees))
+            frame = self.state.engine.df(buckets.resold_blocks_sql("_resold"))
+            if len(frame) == 0:
+                return empty
+            centre = self.state.engine.df(buckets.centre_sql()).iloc[0]
+            lat, lon = (float(centre["lat"]), float(centre["lon"])) if pd.notna(centre["lat"]) else (np.nan, np.nan)
+            frame["imeis"] = frame["imeis"].map(lambda v: list(v) if v is not None and len(v) else None)
+            out = score_blocks(frame, ctx.subscribers(), (lat, lon), self.rules)
+            return out[out["block_ts"] + BLOCK_S > self.lo].reset_index(drop=True)  # alerts from the window only
+        return ctx.memo((self.name, "scored", self.rules), compute)
+
+
 @dataclass
 class ScorePass:
     as_of: int | None
     candidates: int = 0
     alerts: list[Alert] = field(default_factory=list)
+    cells_hi: int | None = None  # the window end cell_anomaly ran for (the caller records it once stored)
 
 
 def load_subscribers(path: Path | None) -> pd.DataFrame:
@@ -109,12 +175,14 @@ def box_groups(state: StateStore, lo: int, hi: int, rules: BoxRules) -> list[dic
 
 
 def score_pass(state: StateStore, *, models: dict[str, Any], subscribers: pd.DataFrame,
-               detectors: tuple[str, ...] = LINE_DETECTORS, skip: set[str] | frozenset = frozenset(),
-               upto: int | None = None, static_facts: pd.DataFrame | None = None) -> ScorePass:
+               detectors: tuple[str, ...] = DETECTORS, skip: set[str] | frozenset = frozenset(),
+               upto: int | None = None, static_facts: pd.DataFrame | None = None,
+               cells_scored_hi: int | None = None) -> ScorePass:
     """Score the lines touched since the last pass (dirty up to apply transaction ``upto``; all if None);
     the caller clears ``dirty`` up to the same ``upto`` once alerts are stored.
     ``skip``: lines fraud_caller need not score again (already alerted within the re-alert window).
-    ``static_facts``: the owners' registration facts worked out once by the caller (:func:`owner_facts`)."""
+    ``static_facts``: the owners' registration facts worked out once by the caller (:func:`owner_facts`).
+    ``cells_scored_hi``: the window end cell_anomaly last ran for (it runs once per window end)."""
     win = state.window()
     if win is None:
         return ScorePass(as_of=None)
@@ -140,6 +208,11 @@ def score_pass(state: StateStore, *, models: dict[str, Any], subscribers: pd.Dat
         det = SimboxDetector()
         ctx._cache[(det.name, "groups", det.rules)] = box_groups(state, lo, hi, det.rules)
         out.alerts.extend(det.detect(ctx))
+    if "resold_card" in detectors and state.dirty_count(upto):
+        out.alerts.extend(StreamingResoldCard(state, lo, upto).detect(ctx))
+    if "cell_anomaly" in detectors and cells_scored_hi != hi:
+        out.alerts.extend(StreamingCellAnomaly(state, lo, hi).detect(ctx))
+        out.cells_hi = hi
     return out
 
 

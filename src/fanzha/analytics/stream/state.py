@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fanzha.analytics.engines.duckdb import DuckDBEngine
-from fanzha.analytics.stream.buckets import DAY, HOUR, TABLES, compact_sql, fragment_sql
+from fanzha.analytics.stream.buckets import (BLOCK_S, DAY, HISTORY_S, HISTORY_TABLES, HOUR, TABLES, compact_sql,
+                                             fragment_sql)
 
 PAIR_HISTORY_S = 30 * DAY
 
@@ -54,6 +55,10 @@ class StateStore:
         self.merged_share: float | None = None  # share of fragment rows the last compaction merged away
         for name, cols in TABLES.items():
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+        for name, (cols, _) in HISTORY_TABLES.items():
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+        # The cells file (contract) for positions and regions; set_cells replaces it.
+        self.con.execute("CREATE TABLE IF NOT EXISTS cells (cell_id VARCHAR, lat DOUBLE, lon DOUBLE, region_code VARCHAR)")
         # No primary keys on the hot tables: DuckDB's index upkeep on every insert and delete cost more than
         # the rare duplicate (pair_first is compacted with the buckets; dirty is read with IN).
         self.con.execute("CREATE TABLE IF NOT EXISTS pair_first (msisdn VARCHAR, peer VARCHAR, first_ts BIGINT)")
@@ -79,6 +84,19 @@ class StateStore:
         other.engine = DuckDBEngine.wrap(other.con)
         other.owner = False
         return other
+
+    def set_cells(self, path: Path | None) -> int:
+        """Load the contract cells file (CSV or Parquet) as table ``cells``; returns the number of cells."""
+        if path is None:
+            return int(self.con.execute("SELECT COUNT(*) FROM cells").fetchall()[0][0])
+        path = Path(path)
+        reader = (f"read_parquet({_lit(path)})" if path.suffix == ".parquet"
+                  else f"read_csv({_lit(path)}, header=true, all_varchar=true)")
+        self.con.execute(f"""CREATE OR REPLACE TABLE cells AS
+            SELECT DISTINCT ON (cell_id) CAST(cell_id AS VARCHAR) AS cell_id, TRY_CAST(lat AS DOUBLE) AS lat,
+                   TRY_CAST(lon AS DOUBLE) AS lon, CAST(region_code AS VARCHAR) AS region_code
+            FROM {reader} WHERE cell_id IS NOT NULL""")
+        return int(self.con.execute("SELECT COUNT(*) FROM cells").fetchall()[0][0])
 
     # ---- watermark -------------------------------------------------------------------------------
     def meta(self, key: str) -> int | None:
@@ -135,7 +153,7 @@ class StateStore:
                     hour = (int(low) // HOUR) * HOUR
                     if touched is None or hour < touched:
                         self._set_meta("touched_from", hour)
-                for table in TABLES:
+                for table in (*TABLES, *HISTORY_TABLES):
                     sql = fragment_sql(table, kind, "_src")
                     if sql:
                         self.con.execute(f"INSERT INTO {table} {sql}")
@@ -205,6 +223,16 @@ class StateStore:
                     self.con.execute(f"CREATE OR REPLACE TEMP TABLE _compact AS {compact_sql(table, recent)}")
                     before += self.con.execute(f"SELECT COUNT(*) FROM {table} WHERE {recent}").fetchall()[0][0]
                     after += self.con.execute("SELECT COUNT(*) FROM _compact").fetchall()[0][0]
+                    self.con.execute(f"DELETE FROM {table} WHERE {recent}")
+                    self.con.execute(f"INSERT INTO {table} SELECT * FROM _compact")
+                sizes[table] = int(self.con.execute(f"SELECT COUNT(*) FROM {table}").fetchall()[0][0])
+            kept_from = (wm // HOUR) * HOUR - HISTORY_S
+            for table, (_, col) in HISTORY_TABLES.items():
+                self.con.execute(f"DELETE FROM {table} WHERE {col} < {int(kept_from)}")
+                if compact and touched is not None:
+                    step = BLOCK_S if col == "block_ts" else HOUR
+                    recent = f"{col} >= {(int(touched) // step) * step}"
+                    self.con.execute(f"CREATE OR REPLACE TEMP TABLE _compact AS {compact_sql(table, recent)}")
                     self.con.execute(f"DELETE FROM {table} WHERE {recent}")
                     self.con.execute(f"INSERT INTO {table} SELECT * FROM _compact")
                 sizes[table] = int(self.con.execute(f"SELECT COUNT(*) FROM {table}").fetchall()[0][0])

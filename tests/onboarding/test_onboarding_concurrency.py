@@ -68,3 +68,41 @@ def test_audit_record_links_to_the_previous_event_and_moves_the_head(engine, gat
         assert (head.seq, head.hash) == (second.seq, second.hash) == (second.seq, rows[second.seq].hash)
         assert rows[second.seq].subject_id == "7" and rows[first.seq].detail == '{"n":1}'
         assert audit.verify(db, key=gate.key).ok
+
+
+def test_a_burst_beyond_the_connection_pool_waits_instead_of_deadlocking(make_user, api_headers, web_app):
+    """More checks at once than pooled connections and worker threads: each request runs its dependencies and
+    its endpoint in separate thread hops, holding its connection in between. Without the gate in ``get_db``,
+    threads blocked on the pool and connections held by requests waiting for a thread deadlocked until the
+    pool's timeout (500 errors); with it, every check answers."""
+    import asyncio
+
+    import anyio.to_thread
+    import httpx
+    from sqlalchemy.orm import sessionmaker
+
+    from fanzha.casework.registry.models import Shop
+    from fanzha.db import make_engine, session_scope
+
+    with session_scope(web_app.state.engine) as db:
+        db.add(Shop(shop_id="S001"))
+    make_user("burst", roles=["clerk"], shops=["S001"])
+    headers = api_headers("burst")
+    small = make_engine(str(web_app.state.engine.url.render_as_string(hide_password=False)), pool_size=2,
+                        max_overflow=0, pool_timeout=3)  # fmt: skip
+    web_app.state.engine, web_app.state.sessionmaker = small, sessionmaker(bind=small, expire_on_commit=False)
+
+    async def burst() -> list[int]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 4
+        transport = httpx.ASGITransport(app=web_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            bodies = [{"id_no": make_id("421202", date(1970, 1, 1 + k % 28), seq=k + 1), "name": "陈静",
+                       "purpose": "本人使用"} for k in range(24)]  # fmt: skip
+            answers = await asyncio.gather(*(client.post("/api/onboarding/checks", json=b, headers=headers)
+                                             for b in bodies))  # fmt: skip
+        return [r.status_code for r in answers]
+
+    try:
+        assert asyncio.run(burst()) == [200] * 24
+    finally:
+        small.dispose()

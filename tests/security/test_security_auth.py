@@ -91,6 +91,34 @@ def test_session_token_hashed_logout_and_password_change_end_sessions(engine, ke
         assert service.resolve_session(db, token=t2, idle=idle) is None
 
 
+def test_api_token_principal_matches_the_user_and_refuses_like_resolve_token(engine, key):
+    """The API's one-statement authentication gives the Principal the ORM path gives, and refuses the same."""
+    with session_scope(engine) as db:
+        user = flows.add_user(db, key=key, actor=SYSTEM, username="desk", password=PW, roles=["clerk", "analyst"],
+                              shops=["S001", "S002"])  # fmt: skip
+        token = flows.issue_api_token(db, key=key, actor=SYSTEM, user=user, name="tablet", days=1)
+    with session_scope(engine) as db:
+        fast = service.principal_for_token(db, token=token)
+        assert fast == service.principal_for(service.resolve_token(db, token=token), via="token")
+        assert fast.shops == {"S001", "S002"} and fast.roles == {Role.CLERK, Role.ANALYST} and fast.via == "token"
+        assert service.principal_for_token(db, token=token + "x") is None
+    with session_scope(engine) as db:
+        (row,) = db.execute(select(ApiToken)).scalars()
+        assert row.last_used_at is not None  # marked used
+        row.expires_at = service.now() - timedelta(seconds=1)
+    with session_scope(engine) as db:
+        assert service.principal_for_token(db, token=token) is None
+        (row,) = db.execute(select(ApiToken)).scalars()
+        row.expires_at = None
+        service.get_user(db, username="desk").is_active = False
+    with session_scope(engine) as db:
+        assert service.principal_for_token(db, token=token) is None
+        service.get_user(db, username="desk").is_active = True
+        assert service.principal_for_token(db, token=token) is not None
+        service.revoke_token(db, prefix=token[:10])
+        assert service.principal_for_token(db, token=token) is None
+
+
 def test_api_token_hashed_expiry_revoke(engine, key):
     with session_scope(engine) as db:
         user = flows.add_user(db, key=key, actor=SYSTEM, username="api", password=PW, roles=["analyst"])

@@ -325,10 +325,17 @@ def cell_staying_sql(drivers: str) -> str:
 
 
 def resold_candidates_sql(dirty: str, degrees: float, min_intl: int = 3) -> str:
-    """Dirty lines (query ``dirty``) where resold_card could fire (its SQL prefilter on held blocks)."""
-    return f"""SELECT msisdn FROM line_block WHERE msisdn IN ({dirty}) GROUP BY msisdn
-               HAVING MAX(lat_max) - MIN(lat_min) >= {float(degrees)} OR MAX(lon_max) - MIN(lon_min) >= {float(degrees)}
-                   OR SUM(intl_n) >= {int(min_intl)}"""
+    """Dirty lines (query ``dirty``) where resold_card could alert: its SQL prefilter on the held blocks
+    (spread over ``degrees`` or ``min_intl`` contacts abroad), and — since an alert needs two of moved,
+    new device and abroad — a second IMEI or a contact abroad (a line that only travelled cannot alert,
+    so it is not replayed)."""
+    return f"""
+WITH b AS (SELECT msisdn, SUM(intl_n) AS intl FROM line_block WHERE msisdn IN ({dirty}) GROUP BY msisdn
+           HAVING MAX(lat_max) - MIN(lat_min) >= {float(degrees)} OR MAX(lon_max) - MIN(lon_min) >= {float(degrees)}
+               OR SUM(intl_n) >= {int(min_intl)}),
+i AS (SELECT msisdn, COUNT(DISTINCT value) AS imeis FROM line_block_attr
+      WHERE attr = 'imei' AND msisdn IN (SELECT msisdn FROM b) GROUP BY msisdn)
+SELECT b.msisdn FROM b LEFT JOIN i ON i.msisdn = b.msisdn WHERE b.intl >= 1 OR COALESCE(i.imeis, 0) >= 2"""
 
 
 def resold_blocks_sql(cand: str) -> str:

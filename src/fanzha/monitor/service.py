@@ -1,13 +1,14 @@
-"""The monitor loop. One cycle:
+"""The monitor loop. Applying (``apply_inbox``) and scoring (``score``) run in two threads under
+``run_forever``, one after the other under ``run_once`` and the Spark job:
 
 1. claim complete files from the drop folder into the inbox (rename; arrival time kept in the name);
 2. per inbox file, oldest first: ingest it through ``analytics.ingest`` (validation, quarantine, record_id
-   de-duplication, Parquet store); a file whose every row broke the contract, or that cannot be read, is
-   moved aside with a report; otherwise the store parts not yet applied go into the hourly buckets
-   (one DuckDB transaction, see ``analytics.stream.state``) and the file is marked applied;
-3. one scoring pass over the lines touched since the last pass; alerts, the files' lag and the victim
-   warnings are committed in one transaction of the application database; then ``dirty`` is cleared,
-   suspension orders are dispatched and warnings handed over.
+   de-duplication against the overlapping store parts, Parquet store); a file whose every row broke the
+   contract, or that cannot be read, is moved aside with a report; otherwise its store parts go into the
+   buckets (one DuckDB transaction, see ``analytics.stream.state``) and the file is marked applied;
+3. a scoring pass over the lines dirty up to the last applied part; alerts with their victim warnings are
+   committed in chunks of the application database, then the pass's files are marked scored with their
+   lag; then ``dirty`` is cleared up to that part, suspension orders are dispatched and warnings handed over.
 
 kill -9 anywhere: a restart finds claimed files in the inbox, ingest's ledger and the applied-parts
 table make the store and the buckets exact, and ``monitor_alerts`` (written with each alert) keeps a
@@ -29,7 +30,8 @@ from sqlalchemy.orm import sessionmaker
 
 from fanzha.analytics.ingest import ingest
 from fanzha.analytics.stream import drop
-from fanzha.analytics.stream.score import LINE_DETECTORS, load_subscribers, owner_facts, reached, score_pass
+from fanzha.analytics.detectors.lines import registration_facts
+from fanzha.analytics.stream.score import LINE_DETECTORS, load_subscribers, reached, score_pass
 from fanzha.analytics.stream.state import StateStore
 from fanzha.config import Settings, get_settings
 from fanzha.monitor import metrics as m
@@ -37,8 +39,8 @@ from fanzha.monitor import metrics as m
 log = logging.getLogger("fanzha.monitor")
 EVICT_EVERY_PARTS = 30  # store parts applied between evictions of buckets that left the window
 COMPACT_MAX_PARTS = 480  # longest interval between compactions (merging fragments per bucket key)
-STATE_MEMORY = "1GB"
-ALERTS_PER_COMMIT = 50  # alerts per application-database transaction in a scoring pass  # DuckDB memory limit of the state connection (it spills to disk beyond)
+STATE_MEMORY = "1GB"  # DuckDB memory limit of the state connection (it spills to disk beyond)
+ALERTS_PER_COMMIT = 50  # alerts per application-database transaction in a scoring pass
 
 # Test hook: pause the process (forever) when it reaches this step, after touching FANZHA_MONITOR_PAUSE_FILE,
 # so a test can kill -9 it exactly there. Steps: claimed, ingested, applied, alerts_committed, scored.
@@ -86,7 +88,7 @@ class Monitor:
         self.state.set_cells(self.settings.monitor_cells)
         self.models, self.model_origin = load_models(self.settings.monitor_model_dir)
         self.subscribers = load_subscribers(self.settings.monitor_subscribers)
-        self.owner_facts = owner_facts(self.subscribers)
+        self.owner_facts = registration_facts(self.subscribers)
         self.reader = self.state.reader()  # scoring's own connection: it runs beside the applying (run_forever)
         self.actor = Principal.system("monitor")
         self.cycles = 0
@@ -99,7 +101,7 @@ class Monitor:
         self._evictions, self._compact_every = 0, 1  # see _upkeep
         self._cells_scored_hi: int | None = None  # window end cell_anomaly last ran for
         self._alerted = self._recent_line_alerts()
-        self._applied_names = self._names_with_status("applied")  # applied, not yet reflected in stored alerts
+        self._applied_names = self._applied_not_scored()
         self._unapplied: list[tuple[str, Path]] = self._scan_unapplied()  # then kept up by ingest's on_publish
 
     # ---- one file -------------------------------------------------------------------------------
@@ -197,8 +199,7 @@ class Monitor:
         sp = score_pass(self.reader, models=self.models, subscribers=self.subscribers, skip=self._skip(), upto=upto,
                         static_facts=self.owner_facts, cells_scored_hi=self._cells_scored_hi)
         alerts = [_alert_dict(a) for a in sp.alerts]
-        line_alerts = {a["subject"]: a["detector"] for a in alerts
-                       if a["subject_type"] == "msisdn" and a["detector"] in LINE_DETECTORS}
+        line_alerts = _warning_lines(alerts)
         reach: dict[str, list] = {}
         for r in reached(self.reader, sorted(line_alerts)).itertuples():
             reach.setdefault(r.fraud_msisdn, []).append(warn.Contact(
@@ -212,8 +213,7 @@ class Monitor:
             with self.sessions.begin() as db:
                 part = mon.raise_once(db, alerts=alerts[i:i + ALERTS_PER_COMMIT], actor=self.actor,
                                       settings=self.settings, now=now)
-                fresh = {a["subject"]: a["detector"] for a in part.raised
-                         if a["subject_type"] == "msisdn" and a["detector"] in LINE_DETECTORS}
+                fresh = _warning_lines(part.raised)
                 res.warnings += warn.plan_warnings(db, contacts=[c for line in fresh for c in reach.get(line, ())
                                                                      if c.peer not in line_alerts],
                                                    detectors=fresh, settings=self.settings, now=now)
@@ -262,13 +262,14 @@ class Monitor:
         self._alerted = {s: t for s, t in self._alerted.items() if t >= since}
         return set(self._alerted)
 
-    def _names_with_status(self, status: str) -> list[str]:
+    def _applied_not_scored(self) -> list[str]:
+        """Files applied but not yet reflected in stored alerts (what a stopped monitor left), oldest first."""
         from sqlalchemy import select
 
         from fanzha.casework.monitor.models import MonitorFile
 
         with self.sessions() as db:
-            return list(db.execute(select(MonitorFile.name).where(MonitorFile.status == status)
+            return list(db.execute(select(MonitorFile.name).where(MonitorFile.status == "applied")
                                    .order_by(MonitorFile.arrived_at)).scalars())
 
     # ---- the loop -----------------------------------------------------------------------------------
@@ -388,6 +389,12 @@ class Monitor:
         return {"status": "ok" if ok else "starting" if self.last_cycle is None else "stalled",
                 "last_cycle_age_s": age, "cycles": self.cycles, "watermark": wm, "models": self.model_origin,
                 "drop": str(self.drop)}
+
+
+def _warning_lines(alerts: list[dict]) -> dict[str, str]:
+    """msisdn → detector of the line alerts whose victims are warned (LINE_DETECTORS)."""
+    return {a["subject"]: a["detector"] for a in alerts
+            if a["subject_type"] == "msisdn" and a["detector"] in LINE_DETECTORS}
 
 
 def _alert_dict(a) -> dict:

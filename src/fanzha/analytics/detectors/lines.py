@@ -16,23 +16,25 @@ FAMILIES = ("calling", "device")
 STRING_FEATURES = ("main_tac", "home_region", "id_region")
 
 
+def registration_facts(subs: pd.DataFrame) -> pd.DataFrame:
+    """What does not depend on the scoring time, per line of the subscribers frame: opening time, lines
+    under the same ID, line type, the owner's birth year, student."""
+    out = pd.DataFrame(index=subs.index)
+    if len(subs) == 0:
+        return out.assign(opened=[], lines_per_id=[], is_fixed=[], is_iot=[], birth_year=[], is_student=[])
+    out["opened"] = pd.to_datetime(subs["open_time"], utc=True, errors="coerce", format="ISO8601")
+    ids = subs["id_no"].fillna("")
+    out["lines_per_id"] = ids.map(ids[ids != ""].value_counts()).fillna(1).astype(float)
+    out["is_fixed"] = (subs["line_type"] == "fixed").astype(float)
+    out["is_iot"] = (subs["line_type"] == "iot").astype(float)
+    out["birth_year"] = pd.to_numeric(ids.str.slice(6, 10), errors="coerce")
+    out["is_student"] = (subs["occupation"].fillna("") == "student").astype(float)
+    return out
+
+
 def static_features(ctx: DetectionContext, as_of: int) -> pd.DataFrame:
     """Registration facts per line: line type, age of the line, lines under the same ID, owner."""
-    def facts():  # what does not depend on as_of, worked out once per context
-        subs = ctx.subscribers()
-        out = pd.DataFrame(index=subs.index)
-        if len(subs) == 0:
-            return out.assign(opened=[], lines_per_id=[], is_fixed=[], is_iot=[], birth_year=[], is_student=[])
-        out["opened"] = pd.to_datetime(subs["open_time"], utc=True, errors="coerce", format="ISO8601")
-        ids = subs["id_no"].fillna("")
-        out["lines_per_id"] = ids.map(ids[ids != ""].value_counts()).fillna(1).astype(float)
-        out["is_fixed"] = (subs["line_type"] == "fixed").astype(float)
-        out["is_iot"] = (subs["line_type"] == "iot").astype(float)
-        out["birth_year"] = pd.to_numeric(ids.str.slice(6, 10), errors="coerce")
-        out["is_student"] = (subs["occupation"].fillna("") == "student").astype(float)
-        return out
-
-    f = ctx.memo("static_facts", facts)
+    f = ctx.memo("static_facts", lambda: registration_facts(ctx.subscribers()))
     out = pd.DataFrame(index=f.index)
     if len(f) == 0:
         return out.assign(line_age_days=[], lines_per_id=[], is_fixed=[], is_iot=[], owner_age=[], is_student=[])

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from fanzha.analytics.detectors.base import Alert
-from fanzha.analytics.detectors.cell_anomaly import CellAnomalyDetector
+from fanzha.analytics.detectors.cell_anomaly import CellAnomalyDetector, robust_z
 from fanzha.analytics.detectors.context import DetectionContext
 from fanzha.analytics.detectors.fraud_caller import MIN_MODEL_CALLS, FraudCallerDetector
 from fanzha.analytics.detectors.lines import WINDOW, static_features
@@ -76,8 +76,6 @@ class StreamingCellAnomaly(CellAnomalyDetector):
             hours = self.state.engine.df(buckets.cell_hours_sql(since, self.hi))
             if len(hours) == 0:
                 return pd.DataFrame(columns=["cell_id", "hour_ts", "observed", "baseline", "z", "excess", "own_history"])
-            from fanzha.analytics.detectors.cell_anomaly import robust_z
-
             z = robust_z(hours, self.rules)
             keep = (z["z"] >= self.rules.min_z) & (z["excess"] >= self.rules.min_excess) & (z["hour_ts"] >= self.lo) \
                 & (z["hour_ts"] < self.hi)
@@ -181,7 +179,7 @@ def score_pass(state: StateStore, *, models: dict[str, Any], subscribers: pd.Dat
     """Score the lines touched since the last pass (dirty up to apply transaction ``upto``; all if None);
     the caller clears ``dirty`` up to the same ``upto`` once alerts are stored.
     ``skip``: lines fraud_caller need not score again (already alerted within the re-alert window).
-    ``static_facts``: the owners' registration facts worked out once by the caller (:func:`owner_facts`).
+    ``static_facts``: the owners' registration facts worked out once by the caller (``registration_facts``).
     ``cells_scored_hi``: the window end cell_anomaly last ran for (it runs once per window end)."""
     win = state.window()
     if win is None:
@@ -214,15 +212,6 @@ def score_pass(state: StateStore, *, models: dict[str, Any], subscribers: pd.Dat
         out.alerts.extend(StreamingCellAnomaly(state, lo, hi).detect(ctx))
         out.cells_hi = hi
     return out
-
-
-def owner_facts(subscribers: pd.DataFrame) -> pd.DataFrame:
-    """The registration facts :func:`static_features` derives from the subscribers (line type, opening,
-    lines per ID, birth year, student), once for the monitor's life instead of once per pass."""
-    ctx = DetectionContext(engine=None, start=0, end=0, models={}, options={})
-    ctx._cache["subscribers"] = subscribers
-    static_features(ctx, 0)
-    return ctx._cache["static_facts"]
 
 
 def reached(state: StateStore, lines: list[str]) -> pd.DataFrame:

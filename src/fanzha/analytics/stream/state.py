@@ -216,23 +216,19 @@ class StateStore:
         before = after = 0
         self.con.execute("BEGIN TRANSACTION")
         try:
-            for table in TABLES:
-                self.con.execute(f"DELETE FROM {table} WHERE hour_ts < {int(oldest)}")
-                if compact and touched is not None:
-                    recent = f"hour_ts >= {int(touched)}"
-                    self.con.execute(f"CREATE OR REPLACE TEMP TABLE _compact AS {compact_sql(table, recent)}")
-                    before += self.con.execute(f"SELECT COUNT(*) FROM {table} WHERE {recent}").fetchall()[0][0]
-                    after += self.con.execute("SELECT COUNT(*) FROM _compact").fetchall()[0][0]
-                    self.con.execute(f"DELETE FROM {table} WHERE {recent}")
-                    self.con.execute(f"INSERT INTO {table} SELECT * FROM _compact")
-                sizes[table] = int(self.con.execute(f"SELECT COUNT(*) FROM {table}").fetchall()[0][0])
+            # (table, time column, its step, oldest kept, counted in merged_share): the window tables, then the
+            # history tables kept a week and a day
             kept_from = (wm // HOUR) * HOUR - HISTORY_S
-            for table, (_, col) in HISTORY_TABLES.items():
-                self.con.execute(f"DELETE FROM {table} WHERE {col} < {int(kept_from)}")
+            plan = [(t, "hour_ts", HOUR, oldest, True) for t in TABLES] + [
+                (t, col, BLOCK_S if col == "block_ts" else HOUR, kept_from, False) for t, (_, col) in HISTORY_TABLES.items()]
+            for table, col, step, cutoff, counted in plan:
+                self.con.execute(f"DELETE FROM {table} WHERE {col} < {int(cutoff)}")
                 if compact and touched is not None:
-                    step = BLOCK_S if col == "block_ts" else HOUR
                     recent = f"{col} >= {(int(touched) // step) * step}"
                     self.con.execute(f"CREATE OR REPLACE TEMP TABLE _compact AS {compact_sql(table, recent)}")
+                    if counted:
+                        before += self.con.execute(f"SELECT COUNT(*) FROM {table} WHERE {recent}").fetchall()[0][0]
+                        after += self.con.execute("SELECT COUNT(*) FROM _compact").fetchall()[0][0]
                     self.con.execute(f"DELETE FROM {table} WHERE {recent}")
                     self.con.execute(f"INSERT INTO {table} SELECT * FROM _compact")
                 sizes[table] = int(self.con.execute(f"SELECT COUNT(*) FROM {table}").fetchall()[0][0])

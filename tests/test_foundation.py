@@ -81,3 +81,27 @@ def test_opening_the_database_registers_the_whole_schema(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     for table in ("lines", "users", "audit_events", "alerts", "cases", "measure_orders", "appeals"):
         assert f"'{table}'" in out, (table, out)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_pooled_postgres_connection_dropped_while_idle_is_replaced_unseen(db_url, monkeypatch):
+    """No ping per checkout (one round trip less per request); an idle connection is pinged, and a dead one
+    replaced before the request sees it."""
+    from sqlalchemy import text
+
+    from fanzha import db
+    from fanzha.db import engine_for
+
+    engine = engine_for(db_url)
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    with engine.connect() as conn:  # busy: the same connection, not pinged
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == pid
+    from conftest import _pg_admin
+
+    with _pg_admin() as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid  # a new connection, no error

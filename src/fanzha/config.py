@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     rate_login_per_minute: int = Field(default=10, description="login attempts per client address per minute")
     rate_query_per_minute: int = Field(default=60, description="personal-data queries per user per minute")
     max_request_bytes: int = Field(default=1_000_000, description="larger request bodies are refused (413)")
+    web_db_concurrency: int = Field(default=3, ge=1, description="requests that work in the database at once in "
+                                    "one web process (more wait in its event loop: extra threads only contend for "
+                                    "Python's GIL; run more processes with `fanzha serve --workers N`)")
     # Argon2id cost (RFC 9106 second recommendation by default). Tests lower it; production must not.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

@@ -28,7 +28,10 @@ def test_api_check_review_sign_and_scope(client, make_user, api_headers, web_app
     assert ok["decision"] == "pass" and ok["shop_id"] == "S001" and body["id_no"] not in r.text
     assert client.get(f"/api/onboarding/checks/{ok['check_id']}", headers=other).status_code == 404
     assert client.post("/api/onboarding/checks", json={**body, "shop_id": "S002"}, headers=clerk).status_code == 403
-    assert client.post("/api/onboarding/checks", json={**body, "lines": []}, headers=clerk).status_code == 422
+    bad = client.post("/api/onboarding/checks", json={**body, "lines": []}, headers=clerk)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "lines"]
+    assert body["id_no"] not in bad.text  # the submitted values are never echoed
+    assert client.post("/api/onboarding/checks", content=b"{not json", headers=clerk).status_code == 422
 
     student = {**body, "id_no": make_id("421202", years_ago(18), 93), "lines": [{"line_type": "mobile", "count": 3}]}
     esc = client.post("/api/onboarding/checks", json=student, headers=clerk).json()

@@ -17,8 +17,7 @@ def _check(engine, gate, *, id_no, name="王小明", lines=None, purpose="本人
 
     body = CheckRequest(id_no=id_no, name=name, lines=lines or [{"line_type": "mobile", "count": 1}], purpose=purpose)
     with session_scope(engine) as db:
-        check = flows.submit_check(db, gate=gate, actor=who or clerk(), request=body, now=now)
-        return flows.result_of(db, gate=gate, check=check)
+        return flows.submit_check(db, gate=gate, actor=who or clerk(), request=body, now=now)
 
 
 def codes(result) -> set[str]:
@@ -134,6 +133,33 @@ def test_several_people_together_at_one_shop_escalates(engine, gate, registry):
     # the same people an hour apart are no group
     later = datetime.now(UTC) + timedelta(hours=1)
     assert "group_opening" not in codes(_check(engine, gate, id_no=people[0], now=later))
+
+
+def test_group_rule_at_a_busy_shop_reads_the_latest_checks_and_stays_exact(engine, gate, registry):
+    """The group rule reads the shop's most recent GROUP_SCAN checks; when those come from too few people it
+    counts the whole window, so the answer is the same as a full count."""
+    from fanzha.casework.onboarding.service import GROUP_SCAN
+
+    t0 = datetime.now(UTC) - timedelta(minutes=10)
+    early, regular, newcomer = (make_id("421221", date(1981, 4, d), 61 + d) for d in (1, 2, 3))
+    _check(engine, gate, id_no=early, now=t0)  # in the window, but older than the regular's many checks
+    for k in range(GROUP_SCAN + 5):
+        _check(engine, gate, id_no=regular, now=t0 + timedelta(seconds=1 + k))
+    r = _check(engine, gate, id_no=newcomer)
+    group = [f.text for f in r.reasons if f.code == "group_opening"]
+    # the latest GROUP_SCAN checks are all the regular's; the full count finds the early customer too: exactly 2
+    assert group and "已有2名其他客户" in group[0], r.reasons
+
+
+def test_group_rule_at_a_busy_shop_of_many_people_says_at_least(engine, gate, registry):
+    from fanzha.casework.onboarding.service import GROUP_SCAN
+
+    t0 = datetime.now(UTC) - timedelta(minutes=10)
+    for k in range(GROUP_SCAN + 3):
+        _check(engine, gate, id_no=make_id("421221", date(1970, 1, 1) + timedelta(days=k), 71), now=t0 + timedelta(seconds=k))
+    r = _check(engine, gate, id_no=ADULT)
+    group = [f.text for f in r.reasons if f.code == "group_opening"]
+    assert group and f"已有至少{GROUP_SCAN}名其他客户" in group[0], r.reasons
 
 
 def test_bulk_fixed_lines_high_risk_region_and_purpose(engine, gate, registry):

@@ -32,7 +32,7 @@ def submit(engine, gate, id_no, *, count=1, who=None) -> int:
 
     body = CheckRequest(id_no=id_no, name="陈静", lines=[{"line_type": "mobile", "count": count}], purpose="本人使用")
     with session_scope(engine) as db:
-        return flows.submit_check(db, gate=gate, actor=who or clerk(), request=body).id
+        return flows.submit_check(db, gate=gate, actor=who or clerk(), request=body).check_id
 
 
 def test_checklist_in_order_then_signed_notice_pdf(engine, gate, registry, tmp_path):

@@ -17,13 +17,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from fanzha.casework.audit.models import AuditEvent, AuditHead
 from fanzha.casework.audit.schemas import AuditEventOut, AuditQuery, VerifyResult
 from fanzha.casework.auth.principal import Principal
 from fanzha.privacy import derived_key, mask_msisdn, redact
+from fanzha.db import core
 
 GENESIS = "0" * 64
 CST = timezone(timedelta(hours=8))
@@ -63,13 +64,12 @@ class Recorded(NamedTuple):
 
 
 _FIELDS = ("seq", "at", "actor_id", "actor", "action", "subject_type", "subject_id", "purpose", "detail", "prev_hash")
-# Built once: the statements of an append are compiled once per dialect and then only re-bound.
-_TAKE_HEAD = (
-    update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
-    .returning(AuditHead.seq, AuditHead.hash)
-)  # fmt: skip
-_INSERT_EVENT = insert(AuditEvent).values({f: bindparam(f"e_{f}") for f in (*_FIELDS, "hash")})
-_SET_HEAD_HASH = update(AuditHead).where(AuditHead.id == 1).values(hash=bindparam("head_hash"))
+# Built once: the statements of an append are compiled once per dialect and then only re-bound. On the tables,
+# not the mapped classes, and run on the session's connection: no ORM bulk-update machinery per event.
+_HEAD, _EVENT = AuditHead.__table__, AuditEvent.__table__
+_TAKE_HEAD = _HEAD.update().where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.seq, _HEAD.c.hash)
+_INSERT_EVENT = _EVENT.insert().values({f: bindparam(f"e_{f}") for f in (*_FIELDS, "hash")})
+_SET_HEAD_HASH = _HEAD.update().where(_HEAD.c.id == 1).values(hash=bindparam("head_hash"))
 # PostgreSQL: the event and the new head hash in one statement (one round trip less inside the lock).
 _INSERT_AND_SET_HEAD = _SET_HEAD_HASH.add_cte(_INSERT_EVENT.cte("new_event"))
 
@@ -91,7 +91,8 @@ def record(
     Record last in the transaction and commit soon after: other appends wait for this one's commit.
     """
     detail_json = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    head = session.execute(_TAKE_HEAD, execution_options={"synchronize_session": False}).one()
+    conn = core(session)
+    head = conn.execute(_TAKE_HEAD).one()
     fields = dict(
         seq=int(head.seq),
         at=datetime.now(UTC),
@@ -106,12 +107,11 @@ def record(
     )
     digest = _digest(key, **fields)
     values = {f"e_{k}": v for k, v in fields.items()} | {"e_hash": digest}
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_INSERT_AND_SET_HEAD, {**values, "head_hash": digest},
-                        execution_options={"synchronize_session": False})  # fmt: skip
+    if conn.dialect.name == "postgresql":
+        conn.execute(_INSERT_AND_SET_HEAD, {**values, "head_hash": digest})
     else:
-        session.execute(_INSERT_EVENT, values)
-        session.execute(_SET_HEAD_HASH, {"head_hash": digest}, execution_options={"synchronize_session": False})
+        conn.execute(_INSERT_EVENT, values)
+        conn.execute(_SET_HEAD_HASH, {"head_hash": digest})
     return Recorded(fields["seq"], digest)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from fanzha.casework.auth.enums import Role
 from fanzha.casework.auth.models import ApiToken, AuthSession, User, UserRole, UserUnit
 from fanzha.casework.auth.principal import Principal
+from fanzha.db import core
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "fz_"
@@ -315,7 +316,7 @@ def principal_for_token(session: Session, *, token: str) -> Principal | None:
     Marks the token used (at most once a minute, like ``resolve_token``)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         return None
-    rows = session.execute(_TOKEN_PRINCIPAL, {"token_hash": _sha256(token)}).all()
+    rows = core(session).execute(_TOKEN_PRINCIPAL, {"token_hash": _sha256(token)}).all()
     t = now()
     if not rows:
         return None

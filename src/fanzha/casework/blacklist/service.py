@@ -13,6 +13,7 @@ from fanzha.casework.blacklist.enums import STATUS_LABELS, EntryStatus
 from fanzha.casework.blacklist.models import BlacklistEntry
 from fanzha.casework.blacklist.schemas import EntryOut
 from fanzha.casework.registry.models import Line, Person
+from fanzha.db import core
 from fanzha.privacy import mask_msisdn
 
 DEFAULT_BAN_YEARS = 5
@@ -28,18 +29,26 @@ def expiry(decided_on: date, ban_years: int) -> date:
         return decided_on.replace(year=decided_on.year + ban_years, day=28)
 
 
-# Built once: the counter check runs it on every request.
-_ACTIVE_ENTRY = (
-    select(BlacklistEntry)
-    .where(BlacklistEntry.person_hash == bindparam("person_hash"), BlacklistEntry.status == EntryStatus.ACTIVE.value,
-           BlacklistEntry.expires_on > bindparam("on"))
-    .order_by(BlacklistEntry.expires_on.desc()).limit(1)
-)  # fmt: skip
+def in_force(*columns):
+    """SELECT ``columns`` of the ban in force for :person_hash on :on (the latest-ending one), as a statement
+    to bind; the counter check embeds single columns of it as scalar subqueries in its one lookup."""
+    return (
+        select(*columns)
+        .where(BlacklistEntry.person_hash == bindparam("person_hash"), BlacklistEntry.status == EntryStatus.ACTIVE.value,
+               BlacklistEntry.expires_on > bindparam("on"))
+        .order_by(BlacklistEntry.expires_on.desc()).limit(1)
+    )  # fmt: skip
 
 
-def active_entry(db: Session, *, person_hash: str, on: date) -> BlacklistEntry | None:
-    """The ban in force for this person on ``on`` (the latest-ending one), if any."""
-    return db.execute(_ACTIVE_ENTRY, {"person_hash": person_hash, "on": on}).scalar_one_or_none()
+# Built once (columns, not an entity: no ORM loading).
+_ACTIVE_ENTRY = in_force(BlacklistEntry.id, BlacklistEntry.case_no, BlacklistEntry.decided_on, BlacklistEntry.ban_years,
+                         BlacklistEntry.expires_on, BlacklistEntry.keep_msisdn)  # fmt: skip
+
+
+def active_entry(db: Session, *, person_hash: str, on: date):
+    """The ban in force for this person on ``on`` (the latest-ending one), if any: a row with the entry's id,
+    case_no, decided_on, ban_years, expires_on and keep_msisdn."""
+    return core(db).execute(_ACTIVE_ENTRY, {"person_hash": person_hash, "on": on}).first()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -21,6 +22,7 @@ from fanzha.casework.onboarding.enums import (
 from fanzha.casework.onboarding.models import OnboardingCheck, OnboardingNotice, OnboardingStep
 from fanzha.casework.onboarding.schemas import CheckRequest, CheckResult, Finding, StepOut
 from fanzha.privacy import mask_id, mask_name, redact
+from fanzha.db import core
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -42,14 +44,20 @@ def shop_for(principal: Principal, requested: str | None) -> str | None:
     return sorted(principal.shops)[0] if principal.shops else None
 
 
+# The check's row, inserted on the table (not through the ORM unit of work: about a third of a check's CPU).
+_INSERT_CHECK = OnboardingCheck.__table__.insert().returning(OnboardingCheck.__table__.c.id)
+
+
 def submit_check(db: Session, *, gate: service.Gate, actor: Principal, request: CheckRequest,
-                 now: datetime | None = None) -> OnboardingCheck:  # fmt: skip
+                 now: datetime | None = None) -> CheckResult:  # fmt: skip
+    """Evaluate, store the check with its audit event (recorded last: commit soon after), return what the clerk
+    sees."""
     now = now or datetime.now(UTC)
     shop_id = shop_for(actor, request.shop_id)
     ev = service.evaluate(db, gate=gate, request=request, shop_id=shop_id, clerk=actor.username, now=now)
     decision = decision_for(ev.level)
     id_no = request.id_no.strip().upper()
-    check = OnboardingCheck(
+    row = dict(
         created_at=now, shop_id=shop_id, clerk=actor.username[:64], person_hash=ev.person_hash,
         id_masked=mask_id(id_no)[:18], name_masked=mask_name(request.name)[:64],
         name_enc=gate.protector.encrypt(request.name.strip()),
@@ -59,14 +67,14 @@ def submit_check(db: Session, *, gate: service.Gate, actor: Principal, request: 
         purpose=redact(request.purpose.strip()) or None, decision=decision.value,
         reasons=json.dumps([f.model_dump() for f in ev.findings], ensure_ascii=False),
         status=initial_status(decision).value, checklist=gate.rules.checklist.name,
-        steps=[],  # a new check has no steps: known now, so reading them later costs no query
     )  # fmt: skip
-    db.add(check)
-    db.flush()
+    check_id = core(db).execute(_INSERT_CHECK, row).scalar_one()
     audit.record(db, key=gate.key, actor=actor, action="onboarding.check", subject_type="onboarding_check",
-                 subject_id=check.id, detail={"decision": decision.value, "id": check.id_masked, "shop": shop_id,
+                 subject_id=check_id, detail={"decision": decision.value, "id": row["id_masked"], "shop": shop_id,
                  "codes": sorted({f.code for f in ev.findings})})  # fmt: skip
-    return check
+    # A new check has no steps and no review yet: its result needs no read back.
+    return result_of(db, gate=gate, check=SimpleNamespace(id=check_id, steps=[], reviewer=None, review_note=None,
+                                                          **row))  # fmt: skip
 
 
 def load(db: Session, *, actor: Principal, check_id: int, for_update: bool = False) -> OnboardingCheck:
@@ -174,7 +182,8 @@ def get_notice(db: Session, *, gate: service.Gate, actor: Principal, check_id: i
     return row
 
 
-def result_of(db: Session, *, gate: service.Gate, check: OnboardingCheck) -> CheckResult:
+def result_of(db: Session, *, gate: service.Gate, check: OnboardingCheck | SimpleNamespace) -> CheckResult:
+    """What the clerk sees of a check (a stored one, or a new one's row with ``id`` and empty ``steps``)."""
     checklist = gate.rules.checklists.get(check.checklist, gate.rules.checklist)
     done = {s.key: s for s in check.steps}
     steps = [StepOut(key=s.key, label=s.label, hint=s.hint, done_at=done[s.key].done_at if s.key in done else None,

@@ -1,20 +1,22 @@
 """The checks of the counter gate. ``evaluate`` reads; it writes nothing (flows.submit_check stores the result).
 
 Each finding is a (code, level, plain-Chinese text); the strictest level decides pass / escalate / refuse.
-Every query here is one indexed lookup, so a check answers in milliseconds with millions of lines loaded;
-the shop and clerk fraud shares (an aggregate over their lines) are cached for ``staff.cache_seconds``.
+A check reads everything in one statement of indexed lookups, so it answers in milliseconds with millions of
+lines loaded; the shop and clerk fraud shares (an aggregate over their lines) are cached for ``staff.cache_seconds``.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from fanzha.casework.blacklist import service as blacklist
+from fanzha.casework.blacklist.models import BlacklistEntry
 from fanzha.casework.onboarding import identity
 from fanzha.casework.onboarding.crosscarrier import CrossCarrierRegistry
 from fanzha.casework.onboarding.enums import Level
@@ -22,6 +24,7 @@ from fanzha.casework.onboarding.models import OnboardingCheck
 from fanzha.casework.onboarding.rules import LINE_TYPE_LABELS, Rules
 from fanzha.casework.onboarding.schemas import CheckRequest, Finding
 from fanzha.casework.registry.models import Line, Person
+from fanzha.db import core
 from fanzha.privacy import Protector, mask_msisdn
 
 ACTIVE_STATUSES = ("active", "suspended")  # lines in use: they count against the caps
@@ -58,48 +61,84 @@ def requested_counts(req: CheckRequest) -> dict[str, int]:
     return out
 
 
-# The lookups of a check, built once (each is then only re-bound: no expression building or cache-key
-# computation per request). Each is an index lookup: persons.id_hash (unique), lines.person_id,
-# onboarding_checks (person_hash, created_at) and (shop_id, created_at).
-_PERSON_AND_LINES = (
-    select(Person.name_enc, Line.line_type, Line.status, func.count(Line.msisdn))
-    .select_from(Person).outerjoin(Line, Line.person_id == Person.id)
-    .where(Person.id_hash == bindparam("person_hash"))
-    .group_by(Person.id, Person.name_enc, Line.line_type, Line.status)
-)  # fmt: skip
+# What a check reads, as ONE statement of scalar subqueries (each an index lookup: blacklist person_hash,
+# persons.id_hash, lines.person_id, onboarding_checks (person_hash, created_at) and (shop_id, created_at)),
+# built once per set of fraud statuses and then only re-bound. On PostgreSQL every statement is a round trip
+# with its own client and server CPU; reading the ban, the person, their lines and the recent checks apart
+# cost three of them.
 _OTHER_SHOPS = (
     select(func.count(func.distinct(OnboardingCheck.shop_id)))
     .where(OnboardingCheck.person_hash == bindparam("person_hash"),
            OnboardingCheck.created_at >= bindparam("person_since"), OnboardingCheck.shop_id != bindparam("shop_id"))
 ).scalar_subquery()  # fmt: skip
-_TOGETHER = (
-    select(func.count(func.distinct(OnboardingCheck.person_hash)))
-    .where(OnboardingCheck.shop_id == bindparam("shop_id"), OnboardingCheck.created_at >= bindparam("group_since"),
-           OnboardingCheck.person_hash != bindparam("person_hash"))
-).scalar_subquery()  # fmt: skip
-_RECENT = select(_OTHER_SHOPS, _TOGETHER)
+# Other people checked at this shop in the group window: read from the most recent GROUP_SCAN checks there
+# (a backward scan of the (shop_id, created_at) index that stops early), so a busy shop's window costs the
+# same as a quiet one's. Only when all GROUP_SCAN rows came from too few people is the window counted in full.
+GROUP_SCAN = 64
+_TOGETHER_FILTER = (OnboardingCheck.shop_id == bindparam("shop_id"), OnboardingCheck.created_at >= bindparam("group_since"),
+                    OnboardingCheck.person_hash != bindparam("person_hash"))  # fmt: skip
+_LATEST_OTHERS = (
+    select(OnboardingCheck.person_hash).where(*_TOGETHER_FILTER)
+    .order_by(OnboardingCheck.created_at.desc()).limit(GROUP_SCAN).subquery()
+)  # fmt: skip
+_TOGETHER_ALL = select(func.count(func.distinct(OnboardingCheck.person_hash))).where(*_TOGETHER_FILTER)
 
 
-def _person_and_lines(db: Session, person_hash: str, fraud_statuses) -> tuple[str | None, bool, dict[str, int], int]:
-    """One query: (encrypted registered name, person known?, lines in use by type, fraud-involved lines)."""
-    rows = db.execute(_PERSON_AND_LINES, {"person_hash": person_hash}).all()
-    active: dict[str, int] = {}
-    fraud = 0
-    for _, line_type, status, n in rows:
-        if status in ACTIVE_STATUSES:
-            active[line_type] = active.get(line_type, 0) + n
-        if status in fraud_statuses:
-            fraud += n
-    return (rows[0][0] if rows else None), bool(rows), active, fraud
+@dataclass(frozen=True)
+class Facts:
+    """What the database knows about the person and the shop's recent checks, read in one statement."""
+
+    ban: tuple[str, date, str | None] | None  # (case_no, expires_on, keep_msisdn) of the ban in force
+    known: bool  # the ID is registered at this operator
+    name_enc: str | None  # the registered name, encrypted
+    active: dict[str, int]  # lines in use, by type
+    fraud_lines: int  # lines shut down or otherwise marked as fraud-involved
+    other_shops: int  # other shops that checked this person in the velocity window
+    together: int  # other people checked at this shop in the group window
+    together_at_least: bool  # ``together`` is a lower bound (the window holds more than GROUP_SCAN checks)
 
 
-def _recent(db: Session, *, person_hash: str, shop_id: str | None, person_since: datetime,
-            group_since: datetime) -> tuple[int, int]:  # fmt: skip
-    """One query: (other shops that checked this person since person_since, other people checked at this shop
-    since group_since)."""
-    row = db.execute(_RECENT, {"person_hash": person_hash, "shop_id": shop_id or "", "person_since": person_since,
-                               "group_since": group_since}).one()  # fmt: skip
-    return int(row[0] or 0), int(row[1] or 0)
+@lru_cache(maxsize=8)
+def _facts_statement(fraud_statuses: frozenset[str]):
+    person_id = select(Person.id).where(Person.id_hash == bindparam("person_hash")).scalar_subquery()
+
+    def lines(*where):
+        return select(func.count()).select_from(Line).where(Line.person_id == person_id, *where).scalar_subquery()
+
+    in_use = Line.status.in_(ACTIVE_STATUSES)
+    return select(
+        *(blacklist.in_force(c).scalar_subquery()
+          for c in (BlacklistEntry.case_no, BlacklistEntry.expires_on, BlacklistEntry.keep_msisdn)),
+        person_id,
+        select(Person.name_enc).where(Person.id_hash == bindparam("person_hash")).scalar_subquery(),
+        *(lines(in_use, Line.line_type == t) for t in LINE_TYPE_LABELS),
+        lines(Line.status.in_(sorted(fraud_statuses))),
+        _OTHER_SHOPS,
+        func.count(func.distinct(_LATEST_OTHERS.c.person_hash)),
+        func.count(),
+    ).select_from(_LATEST_OTHERS)  # fmt: skip
+
+
+def read_facts(db: Session, *, person_hash: str, shop_id: str | None, on: date, fraud_statuses,
+               person_since: datetime, group_since: datetime, group_enough: int) -> Facts:  # fmt: skip
+    """The check's lookups in one statement. ``together`` is exact below ``group_enough``."""
+    params = {"person_hash": person_hash, "shop_id": shop_id or "", "on": on, "person_since": person_since,
+              "group_since": group_since}  # fmt: skip
+    row = core(db).execute(_facts_statement(frozenset(fraud_statuses)), params).one()
+    n = len(LINE_TYPE_LABELS)
+    case_no, expires_on, keep, person_id, name_enc = row[:5]
+    counts, (fraud, other_shops, together, scanned) = row[5:5 + n], row[5 + n:]
+    at_least = scanned >= GROUP_SCAN
+    if at_least and together < group_enough:
+        together, at_least = core(db).execute(_TOGETHER_ALL, params).scalar_one(), False
+    if isinstance(expires_on, str):  # SQLite hands a scalar subquery's date back as text
+        expires_on = date.fromisoformat(expires_on)
+    return Facts(
+        ban=(case_no, expires_on, keep) if case_no is not None else None, known=person_id is not None,
+        name_enc=name_enc, active={t: int(c or 0) for t, c in zip(LINE_TYPE_LABELS, counts)},
+        fraud_lines=int(fraud or 0), other_shops=int(other_shops or 0), together=int(together or 0),
+        together_at_least=at_least,
+    )  # fmt: skip
 
 
 def staff_share(db: Session, *, gate: Gate, column, value: str) -> tuple[int, int]:
@@ -109,7 +148,7 @@ def staff_share(db: Session, *, gate: Gate, column, value: str) -> tuple[int, in
     now = time.monotonic()
     if hit and hit[0] > now:
         return hit[1]
-    row = db.execute(
+    row = core(db).execute(
         select(func.count(), func.count().filter(Line.status.in_(sorted(gate.rules.fraud_statuses))))
         .where(column == value)
     ).one()  # fmt: skip
@@ -138,23 +177,27 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
     if age < rules.min_age:
         findings.append(_f("minor", Level.REFUSE, f"客户未满{rules.min_age}周岁（{age}岁），须由监护人按规定办理。"))
 
+    found = read_facts(db, person_hash=person_hash, shop_id=shop_id, on=today, fraud_statuses=rules.fraud_statuses,
+                       person_since=now - timedelta(hours=rules.velocity_hours),
+                       group_since=now - timedelta(minutes=rules.group_minutes), group_enough=rules.group_people - 1)
+
     # 2. Police blacklist: five-year ban, one kept line.
-    entry = blacklist.active_entry(db, person_hash=person_hash, on=today)
-    if entry is not None:
-        kept = f"，仅保留号码 {mask_msisdn(entry.keep_msisdn)}" if entry.keep_msisdn else ""
+    if found.ban is not None:
+        case_no, expires_on, keep_msisdn = found.ban
+        kept = f"，仅保留号码 {mask_msisdn(keep_msisdn)}" if keep_msisdn else ""
         findings.append(_f("blacklist", Level.REFUSE,
-                           f"该证件在公安机关惩戒名单内（案号 {entry.case_no}），{entry.expires_on:%Y-%m-%d} 前不得新办电话卡{kept}。"))  # fmt: skip
+                           f"该证件在公安机关惩戒名单内（案号 {case_no}），{expires_on:%Y-%m-%d} 前不得新办电话卡{kept}。"))  # fmt: skip
 
     # 3. The person and their lines at this operator.
-    name_enc, known, here, fraud_lines = _person_and_lines(db, person_hash, rules.fraud_statuses)
-    if known:
-        if name_enc:
-            registered = gate.protector.decrypt(name_enc).strip()
+    here = found.active
+    if found.known:
+        if found.name_enc:
+            registered = gate.protector.decrypt(found.name_enc).strip()
             if registered and registered != request.name.strip():
                 findings.append(_f("name_mismatch", Level.REFUSE, "姓名与本证件在我司登记的姓名不一致，请核对人证。"))
-        if fraud_lines:
+        if found.fraud_lines:
             findings.append(_f("prior_fraud", rules.prior_fraud_level,
-                               f"该客户名下已有{fraud_lines}个号码因涉诈被关停。"))  # fmt: skip
+                               f"该客户名下已有{found.fraud_lines}个号码因涉诈被关停。"))  # fmt: skip
 
     # 4. Caps: at this operator (national rule: refuse) and across carriers (一证通查: escalate).
     elsewhere = gate.cross_carrier.lines_elsewhere(person_hash=person_hash)
@@ -195,15 +238,13 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
                            f"证件归属地（{facts.division_name or facts.division_code}）在高风险地区名单内。"))  # fmt: skip
 
     # 6. Velocity: this person at other shops; several people together here.
-    other_shops, together = _recent(db, person_hash=person_hash, shop_id=shop_id,
-                                    person_since=now - timedelta(hours=rules.velocity_hours),
-                                    group_since=now - timedelta(minutes=rules.group_minutes))  # fmt: skip
-    if other_shops >= rules.velocity_shops:
+    if found.other_shops >= rules.velocity_shops:
         findings.append(_f("multi_shop", Level.ESCALATE,
-                           f"该客户{rules.velocity_hours:g}小时内已在另外{other_shops}个营业厅办理或查询开卡。"))  # fmt: skip
-    if shop_id and together + 1 >= rules.group_people:
+                           f"该客户{rules.velocity_hours:g}小时内已在另外{found.other_shops}个营业厅办理或查询开卡。"))  # fmt: skip
+    if shop_id and found.together + 1 >= rules.group_people:
         findings.append(_f("group_opening", Level.ESCALATE,
-                           f"{rules.group_minutes:g}分钟内本厅已有{together}名其他客户开卡，疑似结伙批量办卡。"))  # fmt: skip
+                           f"{rules.group_minutes:g}分钟内本厅已有{'至少' if found.together_at_least else ''}"
+                           f"{found.together}名其他客户开卡，疑似结伙批量办卡。"))  # fmt: skip
 
     # 7. Shop and clerk risk: share of their lines later used for fraud.
     for column, value, who in ((Line.clerk_id, clerk, "营业员"), (Line.shop_id, shop_id, "营业厅")):

@@ -14,7 +14,7 @@ from fanzha.casework.onboarding.rules import LINE_TYPE_LABELS, load_rules
 from fanzha.casework.onboarding.schemas import CheckRequest, CheckResult, LineRequest, ReviewRequest, SignRequest, StepRequest
 from fanzha.casework.types import Text
 from fanzha.web import nav
-from fanzha.web.deps import Db, RowId, require
+from fanzha.web.deps import Db, InWorker, RowId, in_worker, openapi_body, parse_body, require
 from fanzha.web.security import csrf_protect
 from fanzha.web.templating import render
 
@@ -77,7 +77,7 @@ def counter_submit(
     except flows.GateError as exc:
         raise HTTPException(status_code=403, detail=str(exc)) from None
     db.commit()  # at once, in this thread: the audit-chain lock is held from the check's audit event to here
-    return RedirectResponse(f"/onboarding/checks/{check.id}", status_code=303)
+    return RedirectResponse(f"/onboarding/checks/{check.check_id}", status_code=303)
 
 
 @router.get("/onboarding/checks/{check_id}", include_in_schema=False)
@@ -165,18 +165,23 @@ def accountability_page(request: Request, db: Db, by: str = "shop",
 
 # --- API -----------------------------------------------------------------------------------------
 
-@router.post("/api/onboarding/checks", response_model=CheckResult, tags=["onboarding"])
-def api_check(request: Request, body: CheckRequest, db: Db, who: Principal = Depends(require(CHECK))) -> CheckResult:
+@router.post("/api/onboarding/checks", response_model=CheckResult, tags=["onboarding"],
+             openapi_extra=openapi_body(CheckRequest))  # fmt: skip
+async def api_check(request: Request, run: InWorker = Depends(in_worker(CHECK))) -> CheckResult:
     """开户核验 Check a customer before opening lines: pass / escalate / refuse, with reasons in Chinese."""
-    try:
-        check = flows.submit_check(db, gate=gate_of(request), actor=who, request=body)
-    except flows.GateError as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from None
-    # Commit at once, in this thread. The audit-chain lock (and on SQLite the write lock) is held from the
-    # check's INSERT to the commit; committing after the view returns would add a hop through the event loop
-    # and back to a worker thread to it, which under load serialises every check behind that queue.
-    db.commit()
-    return flows.result_of(db, gate=gate_of(request), check=check)
+    gate, raw = gate_of(request), await request.body()
+
+    def work(db, who: Principal) -> Response:
+        body = parse_body(CheckRequest, raw)
+        try:
+            result = flows.submit_check(db, gate=gate, actor=who, request=body)
+        except flows.GateError as exc:
+            raise HTTPException(status_code=403, detail=str(exc)) from None
+        db.commit()  # at once: the audit-chain lock (on SQLite the write lock) is held from the check's INSERT
+        # Serialised here, in the worker thread: the event loop only sends the bytes.
+        return Response(result.model_dump_json(), media_type="application/json")
+
+    return await run(work)
 
 
 @router.get("/api/onboarding/checks/{check_id}", response_model=CheckResult, tags=["onboarding"])

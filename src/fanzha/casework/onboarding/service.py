@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, true
 from sqlalchemy.orm import Session
 
 from fanzha.casework.blacklist import service as blacklist
@@ -61,7 +61,7 @@ def requested_counts(req: CheckRequest) -> dict[str, int]:
     return out
 
 
-# What a check reads, as ONE statement of scalar subqueries (each an index lookup: blacklist person_hash,
+# What a check reads, as ONE statement of one-row derived tables (five index lookups: blacklist person_hash,
 # persons.id_hash, lines.person_id, onboarding_checks (person_hash, created_at) and (shop_id, created_at)),
 # built once per set of fraud statuses and then only re-bound. On PostgreSQL every statement is a round trip
 # with its own client and server CPU; reading the ban, the person, their lines and the recent checks apart
@@ -100,23 +100,26 @@ class Facts:
 
 @lru_cache(maxsize=8)
 def _facts_statement(fraud_statuses: frozenset[str]):
-    person_id = select(Person.id).where(Person.id_hash == bindparam("person_hash")).scalar_subquery()
-
-    def lines(*where):
-        return select(func.count()).select_from(Line).where(Line.person_id == person_id, *where).scalar_subquery()
-
+    """One row: joined one-row derived tables (the person and the ban may be absent: outer joins)."""
+    h = bindparam("person_hash")
     in_use = Line.status.in_(ACTIVE_STATUSES)
+    person = (
+        select(Person.id, Person.name_enc,
+               *(func.count(Line.msisdn).filter(in_use, Line.line_type == t).label(f"in_use_{t}") for t in LINE_TYPE_LABELS),
+               func.count(Line.msisdn).filter(Line.status.in_(sorted(fraud_statuses))).label("fraud"))
+        .select_from(Person).outerjoin(Line, Line.person_id == Person.id).where(Person.id_hash == h)
+        .group_by(Person.id, Person.name_enc).subquery("person")
+    )  # fmt: skip
+    ban = blacklist.in_force(BlacklistEntry.case_no, BlacklistEntry.expires_on, BlacklistEntry.keep_msisdn).subquery("ban")
+    group = (
+        select(func.count(func.distinct(_LATEST_OTHERS.c.person_hash)).label("together"), func.count().label("scanned"))
+        .select_from(_LATEST_OTHERS).subquery("grp")
+    )  # fmt: skip
     return select(
-        *(blacklist.in_force(c).scalar_subquery()
-          for c in (BlacklistEntry.case_no, BlacklistEntry.expires_on, BlacklistEntry.keep_msisdn)),
-        person_id,
-        select(Person.name_enc).where(Person.id_hash == bindparam("person_hash")).scalar_subquery(),
-        *(lines(in_use, Line.line_type == t) for t in LINE_TYPE_LABELS),
-        lines(Line.status.in_(sorted(fraud_statuses))),
-        _OTHER_SHOPS,
-        func.count(func.distinct(_LATEST_OTHERS.c.person_hash)),
-        func.count(),
-    ).select_from(_LATEST_OTHERS)  # fmt: skip
+        ban.c.case_no, ban.c.expires_on, ban.c.keep_msisdn, person.c.id, person.c.name_enc,
+        *(person.c[f"in_use_{t}"] for t in LINE_TYPE_LABELS), person.c.fraud,
+        _OTHER_SHOPS, group.c.together, group.c.scanned,
+    ).select_from(group.outerjoin(person, true()).outerjoin(ban, true()))  # fmt: skip
 
 
 def read_facts(db: Session, *, person_hash: str, shop_id: str | None, on: date, fraud_statuses,

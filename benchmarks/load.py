@@ -27,6 +27,7 @@ import pyarrow.csv as pacsv
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from fanzha.ids import make_id  # noqa: E402
+from _processes import cpu_of  # noqa: E402
 
 HUBEI = ["421202", "421221", "421222", "421223", "421224", "421281", "420102", "420106", "420111", "422301"]
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
@@ -91,19 +92,8 @@ def _server_cpu(url: str) -> float:
     open until the engine is disposed, so its backend's counters cover the whole load)."""
     if not url.startswith("postgresql"):
         return 0.0
-    import psutil
-
     name = url.rsplit("/", 1)[-1]
-    total = 0.0
-    for proc in psutil.process_iter(["cmdline"]):
-        cmd = " ".join(proc.info["cmdline"] or [])
-        if cmd.startswith("postgres:") and f" {name} " in cmd:
-            try:
-                t = proc.cpu_times()
-                total += t.user + t.system
-            except psutil.Error:
-                pass
-    return total
+    return cpu_of(lambda cmd: cmd.startswith("postgres:") and f" {name} " in cmd)
 
 
 def run(url: str, csv_path: Path, home: Path) -> tuple:

@@ -37,6 +37,8 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))
 
+from _processes import cpu_of  # noqa: E402
+
 DIVISIONS = ("421202", "421221", "421222", "421223", "421224", "421281")
 SHOPS, CLERKS_PER_SHOP, USERS = 200, 10, 20
 BLACKLISTED = 1000
@@ -227,17 +229,7 @@ def _cpu_of(server_pid: int) -> tuple[float, float]:
 
 def _postgres_cpu() -> float:
     """CPU seconds of the local PostgreSQL server's processes so far (0 when none is visible)."""
-    import psutil
-
-    total = 0.0
-    for proc in psutil.process_iter(["name"]):
-        if (proc.info["name"] or "").startswith("postgres"):
-            try:
-                t = proc.cpu_times()
-                total += t.user + t.system
-            except psutil.Error:
-                pass
-    return total
+    return cpu_of(lambda cmd: cmd.startswith("postgres:") or "/bin/postgres " in cmd)
 
 
 def _server_stack() -> str:

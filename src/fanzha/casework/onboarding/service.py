@@ -134,8 +134,6 @@ def read_facts(db: Session, *, person_hash: str, shop_id: str | None, on: date, 
     at_least = scanned >= GROUP_SCAN
     if at_least and together < group_enough:
         together, at_least = core(db).execute(_TOGETHER_ALL, params).scalar_one(), False
-    if isinstance(expires_on, str):  # SQLite hands a scalar subquery's date back as text
-        expires_on = date.fromisoformat(expires_on)
     return Facts(
         ban=(case_no, expires_on, keep) if case_no is not None else None, known=person_id is not None,
         name_enc=name_enc, active={t: int(c or 0) for t, c in zip(LINE_TYPE_LABELS, counts)},

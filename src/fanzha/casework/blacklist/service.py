@@ -31,7 +31,7 @@ def expiry(decided_on: date, ban_years: int) -> date:
 
 def in_force(*columns):
     """SELECT ``columns`` of the ban in force for :person_hash on :on (the latest-ending one), as a statement
-    to bind; the counter check embeds single columns of it as scalar subqueries in its one lookup."""
+    to bind; the counter check joins it as a derived table into its one read."""
     return (
         select(*columns)
         .where(BlacklistEntry.person_hash == bindparam("person_hash"), BlacklistEntry.status == EntryStatus.ACTIVE.value,

@@ -118,7 +118,7 @@ def _facts_statement(fraud_statuses: frozenset[str]):
     return select(
         ban.c.case_no, ban.c.expires_on, ban.c.keep_msisdn, person.c.id, person.c.name_enc,
         *(person.c[f"in_use_{t}"] for t in LINE_TYPE_LABELS), person.c.fraud,
-        _OTHER_SHOPS, group.c.together, group.c.scanned,
+        _OTHER_SHOPS.label("other_shops"), group.c.together, group.c.scanned,
     ).select_from(group.outerjoin(person, true()).outerjoin(ban, true()))  # fmt: skip
 
 
@@ -127,18 +127,15 @@ def read_facts(db: Session, *, person_hash: str, shop_id: str | None, on: date, 
     """The check's lookups in one statement. ``together`` is exact below ``group_enough``."""
     params = {"person_hash": person_hash, "shop_id": shop_id or "", "on": on, "person_since": person_since,
               "group_since": group_since}  # fmt: skip
-    row = core(db).execute(_facts_statement(frozenset(fraud_statuses)), params).one()
-    n = len(LINE_TYPE_LABELS)
-    case_no, expires_on, keep, person_id, name_enc = row[:5]
-    counts, (fraud, other_shops, together, scanned) = row[5:5 + n], row[5 + n:]
-    at_least = scanned >= GROUP_SCAN
+    row = core(db).execute(_facts_statement(frozenset(fraud_statuses)), params).one()._mapping
+    together, at_least = row["together"], row["scanned"] >= GROUP_SCAN
     if at_least and together < group_enough:
         together, at_least = core(db).execute(_TOGETHER_ALL, params).scalar_one(), False
     return Facts(
-        ban=(case_no, expires_on, keep) if case_no is not None else None, known=person_id is not None,
-        name_enc=name_enc, active={t: int(c or 0) for t, c in zip(LINE_TYPE_LABELS, counts)},
-        fraud_lines=int(fraud or 0), other_shops=int(other_shops or 0), together=int(together or 0),
-        together_at_least=at_least,
+        ban=(row["case_no"], row["expires_on"], row["keep_msisdn"]) if row["case_no"] is not None else None,
+        known=row["id"] is not None, name_enc=row["name_enc"],
+        active={t: int(row[f"in_use_{t}"] or 0) for t in LINE_TYPE_LABELS}, fraud_lines=int(row["fraud"] or 0),
+        other_shops=int(row["other_shops"] or 0), together=int(together or 0), together_at_least=at_least,
     )  # fmt: skip
 
 

@@ -1,6 +1,6 @@
 """Fraud-caller model on real data: Sichuan 2020 (GAT-COBO preprocessing), the authors' split.
 
-    python benchmarks/sichuan.py [--data ../shared/external-data/sichuan-graph-gatcobo] [--seeds 10]
+    python benchmarks/sichuan.py [--data ../shared/external-data/sichuan-graph-gatcobo] [--seeds 10] [--first-seed 0]
 
 Trains on the first 60 % of rows (file order), picks the alert threshold on the next 20 %
 (validation; best binary F1) and reports the last 20 % (test): AUC, binary F1 (fraud class),
@@ -46,10 +46,10 @@ PUBLISHED = {"GDFGAT (PLOS One 2025)": {"auc": 0.9453, "macro_f1": 0.9208}}  # F
 PARAMS = {"learning_rate": 0.03, "num_leaves": 15, "feature_fraction": 0.5, "min_data_in_leaf": 20, "extra_trees": True}
 
 
-def fit_predict(X: pd.DataFrame, y: np.ndarray, g, *, seeds: int, rounds: int, docs=None):
+def fit_predict(X: pd.DataFrame, y: np.ndarray, g, *, seeds: int, rounds: int, docs=None, first_seed: int = 0):
     """Seed-averaged LightGBM trained on the train rows; early stopping and threshold on validation."""
     preds = []
-    for seed in range(seeds):
+    for seed in range(first_seed, first_seed + seeds):
         model = train_classifier(
             X[g.train], y[g.train], name="fraud_caller", valid=(X[g.valid], y[g.valid]), refit_all=False,
             params=PARAMS, rounds=rounds, seed=seed, feature_docs=docs,
@@ -76,6 +76,8 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with all_feat_with_label.csv and node_adj_sparse.npz")
     ap.add_argument("--seeds", type=int, default=10, help="models averaged per variant")
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seeds FIRST..FIRST+SEEDS-1 (other blocks show the seed-to-seed spread)")
     ap.add_argument("--rounds", type=int, default=1000, help="maximum boosting rounds (early stopping on validation)")
     args = ap.parse_args(argv)
 
@@ -90,7 +92,7 @@ def main(argv=None) -> dict:
     rows = {}
     for name, X, docs in (("plain GBM, 55 features", plain, None), ("fanzha fraud_caller (features + graph)", full, graph_docs)):
         t = time.perf_counter()
-        p, thr, _ = fit_predict(X, y, g, seeds=args.seeds, rounds=args.rounds, docs=docs)
+        p, thr, _ = fit_predict(X, y, g, seeds=args.seeds, rounds=args.rounds, docs=docs, first_seed=args.first_seed)
         m = binary_metrics(y[g.test], p[g.test], thr)
         m["macro_f1_95"] = macro_f1_interval(y[g.test], p[g.test] >= thr)
         m["seconds"] = time.perf_counter() - t

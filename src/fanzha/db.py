@@ -161,7 +161,47 @@ def make_engine(url: str, **kwargs) -> Engine:
     engine = create_engine(url, **kwargs)
     event.listen(engine, "checkin", _mark_idle)
     event.listen(engine, "checkout", _ping_if_idle)
+    event.listen(engine, "before_cursor_execute", _send_deferred)
+    event.listen(engine, "commit", _commit_with_deferred)
+    event.listen(engine, "rollback", _drop_deferred)
     return engine
+
+
+_DEFERRED = "fanzha_deferred"
+
+
+def defer_to_commit(conn: Connection, sql: str, params: dict) -> None:
+    """Run ``sql`` (the driver's own SQL, ``%(name)s`` parameters) as the transaction's last statement.
+
+    On PostgreSQL it is held back and sent together with the COMMIT in one pipeline: one round trip, and the
+    row locks the transaction holds are released by the server without waiting for this thread (and its turn
+    at the GIL) again. A statement run on the connection before the commit sends it first, so later statements
+    see it; a rollback drops it. PostgreSQL (psycopg) only: elsewhere, run the statement."""
+    if conn.dialect.name != "postgresql":
+        raise ValueError("defer_to_commit needs PostgreSQL")
+    conn.info.setdefault(_DEFERRED, []).append((sql, params))
+
+
+def _send_deferred(conn, _cursor, _statement, _parameters, _context, _executemany) -> None:
+    pending = conn.info.pop(_DEFERRED, None)
+    if pending:
+        driver = conn.connection.driver_connection
+        for sql, params in pending:
+            driver.execute(sql, params)
+
+
+def _commit_with_deferred(conn) -> None:
+    pending = conn.info.pop(_DEFERRED, None)
+    if pending:
+        driver = conn.connection.driver_connection
+        with driver.pipeline():
+            for sql, params in pending:
+                driver.execute(sql, params)
+            driver.commit()  # the dialect's commit that follows finds no open transaction: a no-op
+
+
+def _drop_deferred(conn) -> None:
+    conn.info.pop(_DEFERRED, None)
 
 
 # A pooled PostgreSQL connection idle this long is pinged before use (a restarted server or a dropped
@@ -172,6 +212,7 @@ IDLE_PING_SECONDS = 5.0
 
 def _mark_idle(_dbapi_conn, record) -> None:
     record.info["idle_since"] = time.monotonic()
+    record.info.pop(_DEFERRED, None)  # a transaction the pool reset: its held-back statement goes with it
 
 
 def _ping_if_idle(dbapi_conn, record, _proxy) -> None:

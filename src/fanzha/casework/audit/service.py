@@ -5,7 +5,9 @@ That row lock (PostgreSQL) or write lock (SQLite) is held until the caller's tra
 appends are serialised in commit order, and seq is gap-free unless an event is removed afterwards.
 Because every audited change waits for that lock, the time from ``record`` to the commit is the chain's
 critical section: callers record last and commit at once (the counter check commits in its view), and
-``record`` itself is three prepared statements (two round trips on PostgreSQL), with no ORM object.
+``record`` itself is three prepared statements with no ORM object. On PostgreSQL the event and the new head
+hash are one statement, held back (``fanzha.db.defer_to_commit``) and sent with the COMMIT in one pipeline: the
+lock is held for one round trip and the server releases it at the commit without waiting for this thread again.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from fanzha.casework.audit.models import AuditEvent, AuditHead
 from fanzha.casework.audit.schemas import AuditEventOut, AuditQuery, VerifyResult
 from fanzha.casework.auth.principal import Principal
 from fanzha.privacy import derived_key, mask_msisdn, redact
-from fanzha.db import core
+from fanzha.db import core, defer_to_commit
 
 GENESIS = "0" * 64
 CST = timezone(timedelta(hours=8))
@@ -70,8 +72,11 @@ _HEAD, _EVENT = AuditHead.__table__, AuditEvent.__table__
 _TAKE_HEAD = _HEAD.update().where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.seq, _HEAD.c.hash)
 _INSERT_EVENT = _EVENT.insert().values({f: bindparam(f"e_{f}") for f in (*_FIELDS, "hash")})
 _SET_HEAD_HASH = _HEAD.update().where(_HEAD.c.id == 1).values(hash=bindparam("head_hash"))
-# PostgreSQL: the event and the new head hash in one statement (one round trip less inside the lock).
-_INSERT_AND_SET_HEAD = _SET_HEAD_HASH.add_cte(_INSERT_EVENT.cte("new_event"))
+# PostgreSQL: the event and the new head hash in one statement, sent with the COMMIT (``defer_to_commit``).
+_PG_APPEND = (
+    f"WITH new_event AS (INSERT INTO audit_events ({', '.join((*_FIELDS, 'hash'))}) "
+    f"VALUES ({', '.join(f'%({f})s' for f in (*_FIELDS, 'hash'))})) UPDATE audit_head SET hash = %(hash)s WHERE id = 1"
+)
 
 
 def record(
@@ -106,11 +111,10 @@ def record(
         prev_hash=head.hash,
     )
     digest = _digest(key, **fields)
-    values = {f"e_{k}": v for k, v in fields.items()} | {"e_hash": digest}
     if conn.dialect.name == "postgresql":
-        conn.execute(_INSERT_AND_SET_HEAD, {**values, "head_hash": digest})
+        defer_to_commit(conn, _PG_APPEND, {**fields, "hash": digest})
     else:
-        conn.execute(_INSERT_EVENT, values)
+        conn.execute(_INSERT_EVENT, {f"e_{k}": v for k, v in fields.items()} | {"e_hash": digest})
         conn.execute(_SET_HEAD_HASH, {"head_hash": digest})
     return Recorded(fields["seq"], digest)
 

@@ -69,12 +69,14 @@ def submit_check(db: Session, *, gate: service.Gate, actor: Principal, request: 
         status=initial_status(decision).value, checklist=gate.rules.checklist.name,
     )  # fmt: skip
     check_id = core(db).execute(_INSERT_CHECK, row).scalar_one()
+    # A new check has no steps and no review yet: its result needs no read back. Built before the audit event,
+    # which holds the chain's lock until the commit.
+    result = result_of(db, gate=gate, check=SimpleNamespace(id=check_id, steps=[], reviewer=None, review_note=None,
+                                                            **row))  # fmt: skip
     audit.record(db, key=gate.key, actor=actor, action="onboarding.check", subject_type="onboarding_check",
                  subject_id=check_id, detail={"decision": decision.value, "id": row["id_masked"], "shop": shop_id,
                  "codes": sorted({f.code for f in ev.findings})})  # fmt: skip
-    # A new check has no steps and no review yet: its result needs no read back.
-    return result_of(db, gate=gate, check=SimpleNamespace(id=check_id, steps=[], reviewer=None, review_note=None,
-                                                          **row))  # fmt: skip
+    return result
 
 
 def load(db: Session, *, actor: Principal, check_id: int, for_update: bool = False) -> OnboardingCheck:

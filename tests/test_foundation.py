@@ -173,3 +173,19 @@ def test_the_web_server_freezes_its_startup_objects_out_of_the_garbage_collector
     frozen, again = map(int, out.split())
     assert frozen > 50_000  # the app's modules and objects
     assert again <= frozen  # once per process: a second app (tests) freezes nothing more (freed ones leave)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_postgres_connections_keep_generic_plans_for_prepared_statements_unless_the_url_says_otherwise(db_url):
+    from sqlalchemy import text
+
+    from fanzha.db import make_engine
+
+    for url, expected in ((db_url, "force_generic_plan"), (db_url + "?options=-c%20plan_cache_mode%3Dauto", "auto")):
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                assert conn.execute(text("SHOW plan_cache_mode")).scalar() == expected
+        finally:
+            engine.dispose()

@@ -158,6 +158,8 @@ def make_engine(url: str, **kwargs) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if "options=" not in url:  # a URL's own ``?options=-c ...`` replaces ours
+        kwargs["connect_args"] = {"options": PG_OPTIONS, **kwargs.get("connect_args", {})}
     engine = create_engine(url, **kwargs)
     event.listen(engine, "checkin", _mark_idle)
     event.listen(engine, "checkout", _ping_if_idle)
@@ -202,6 +204,15 @@ def _commit_with_deferred(conn) -> None:
 
 def _drop_deferred(conn) -> None:
     conn.info.pop(_DEFERRED, None)
+
+
+# Session settings of fanzha's PostgreSQL connections. psycopg prepares a statement once a connection has run it
+# five times; PostgreSQL then re-plans it for every execution while the "custom" plans look cheaper than the
+# generic one, which they never did for the counter check's one read of the facts: 0.36 ms of planning on each
+# 0.1 ms execution. fanzha's repeated statements are index lookups whose best plan does not depend on the
+# values, so prepared statements keep one generic plan (PostgreSQL CPU per check 2.0 -> 1.4 ms). Statements run
+# fewer times are planned per execution as before.
+PG_OPTIONS = "-c plan_cache_mode=force_generic_plan"
 
 
 # A pooled PostgreSQL connection idle this long is pinged before use (a restarted server or a dropped

@@ -112,6 +112,8 @@ def test_a_pooled_postgres_connection_dropped_while_idle_is_replaced_unseen(db_u
 def test_a_statement_deferred_to_the_commit_runs_once_in_order_and_goes_with_a_rollback(db_url):
     """``defer_to_commit``: sent with the COMMIT (one pipeline), or before any later statement of the transaction
     (which then sees its effect), never after a rollback."""
+    from pathlib import Path
+
     from sqlalchemy import text
 
     from fanzha.db import defer_to_commit, engine_for, session_scope
@@ -144,9 +146,10 @@ def test_a_statement_deferred_to_the_commit_runs_once_in_order_and_goes_with_a_r
         defer_to_commit(db.connection(), "INSERT INTO deferred_missing VALUES (1)", {})
     assert values() == [1, 2]
 
-    sqlite = engine_for("sqlite://")
+    sqlite = engine_for("sqlite://")  # in memory: no file, no writer-lock file beside it
     with sqlite.connect() as conn, pytest.raises(ValueError):
         defer_to_commit(conn, insert, {"v": 4})
+    assert not Path("sqlite:-writer").exists()
 
 
 def test_the_web_server_freezes_its_startup_objects_out_of_the_garbage_collector(tmp_path, monkeypatch):

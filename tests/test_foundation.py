@@ -121,8 +121,11 @@ def test_a_statement_deferred_to_the_commit_runs_once_in_order_and_goes_with_a_r
     engine = engine_for(db_url)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE deferred_t (v int)"))
-    insert = "INSERT INTO deferred_t (v) VALUES (%(v)s)"
-    values = lambda: engine.connect().execute(text("SELECT v FROM deferred_t ORDER BY v")).scalars().all()  # noqa: E731
+    insert = text("INSERT INTO deferred_t (v) VALUES (:v)")
+
+    def values() -> list[int]:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT v FROM deferred_t ORDER BY v")).scalars().all()
 
     with session_scope(engine) as db:  # at the commit
         defer_to_commit(db.connection(), insert, {"v": 1})
@@ -143,7 +146,7 @@ def test_a_statement_deferred_to_the_commit_runs_once_in_order_and_goes_with_a_r
     assert values() == [1, 2]
 
     with pytest.raises(Exception, match="deferred_missing"), session_scope(engine) as db:  # its error fails the commit
-        defer_to_commit(db.connection(), "INSERT INTO deferred_missing VALUES (1)", {})
+        defer_to_commit(db.connection(), text("INSERT INTO deferred_missing VALUES (1)"), {})
     assert values() == [1, 2]
 
     sqlite = engine_for("sqlite://")  # in memory: no file, no writer-lock file beside it

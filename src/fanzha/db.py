@@ -172,16 +172,26 @@ def make_engine(url: str, **kwargs) -> Engine:
 _DEFERRED = "fanzha_deferred"
 
 
-def defer_to_commit(conn: Connection, sql: str, params: dict) -> None:
-    """Run ``sql`` (the driver's own SQL, ``%(name)s`` parameters) as the transaction's last statement.
+def defer_to_commit(conn: Connection, statement, params: dict) -> None:
+    """Run the Core ``statement`` with ``params`` as the transaction's last statement.
 
     On PostgreSQL it is held back and sent together with the COMMIT in one pipeline: one round trip, and the
     row locks the transaction holds are released by the server without waiting for this thread (and its turn
     at the GIL) again. A statement run on the connection before the commit sends it first, so later statements
-    see it; a rollback drops it. PostgreSQL (psycopg) only: elsewhere, run the statement."""
+    see it; a rollback drops it. PostgreSQL (psycopg) only: elsewhere the caller runs the statement itself."""
     if conn.dialect.name != "postgresql":
         raise ValueError("defer_to_commit needs PostgreSQL")
-    conn.info.setdefault(_DEFERRED, []).append((sql, params))
+    compiled = _driver_sql(statement, conn.dialect)
+    conn.info.setdefault(_DEFERRED, []).append((compiled.string, compiled.construct_params(params)))
+
+
+@lru_cache(maxsize=64)
+def _driver_sql(statement, dialect):
+    """``statement`` compiled once for ``dialect``: the driver's SQL text and the parameters it binds."""
+    compiled = statement.compile(dialect=dialect)
+    if compiled._bind_processors:  # values would need SQLAlchemy's conversion, which the driver call skips
+        raise ValueError("defer_to_commit takes statements whose parameters the driver binds as they are")
+    return compiled
 
 
 def _send_deferred(conn, _cursor, _statement, _parameters, _context, _executemany) -> None:

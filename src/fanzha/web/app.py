@@ -47,20 +47,15 @@ def _routers():
             reports_router, market_router, monitor_router]
 
 
-_frozen = False
-
-
 @asynccontextmanager
 async def _lifespan(_app: FastAPI):
     """At server start: the objects built so far (about 200 k: modules, routes, schemas, the engine) live as long
     as the process, so they are moved out of the garbage collector's sight (``gc.freeze``). A full collection then
     scans only what requests leave behind: under load at the counters it took 100–190 ms with all workers' requests
     stalled behind it (the p99's bursts), now a few ms. Once per process."""
-    global _frozen
-    if not _frozen:
+    if not gc.get_freeze_count():
         gc.collect()
         gc.freeze()
-        _frozen = True
     yield
 
 

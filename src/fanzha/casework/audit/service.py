@@ -73,10 +73,7 @@ _TAKE_HEAD = _HEAD.update().where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).r
 _INSERT_EVENT = _EVENT.insert().values({f: bindparam(f"e_{f}") for f in (*_FIELDS, "hash")})
 _SET_HEAD_HASH = _HEAD.update().where(_HEAD.c.id == 1).values(hash=bindparam("head_hash"))
 # PostgreSQL: the event and the new head hash in one statement, sent with the COMMIT (``defer_to_commit``).
-_PG_APPEND = (
-    f"WITH new_event AS (INSERT INTO audit_events ({', '.join((*_FIELDS, 'hash'))}) "
-    f"VALUES ({', '.join(f'%({f})s' for f in (*_FIELDS, 'hash'))})) UPDATE audit_head SET hash = %(hash)s WHERE id = 1"
-)
+_INSERT_AND_SET_HEAD = _SET_HEAD_HASH.add_cte(_INSERT_EVENT.cte("new_event"))
 
 
 def record(
@@ -111,10 +108,11 @@ def record(
         prev_hash=head.hash,
     )
     digest = _digest(key, **fields)
+    values = {f"e_{k}": v for k, v in fields.items()} | {"e_hash": digest}
     if conn.dialect.name == "postgresql":
-        defer_to_commit(conn, _PG_APPEND, {**fields, "hash": digest})
+        defer_to_commit(conn, _INSERT_AND_SET_HEAD, {**values, "head_hash": digest})
     else:
-        conn.execute(_INSERT_EVENT, {f"e_{k}": v for k, v in fields.items()} | {"e_hash": digest})
+        conn.execute(_INSERT_EVENT, values)
         conn.execute(_SET_HEAD_HASH, {"head_hash": digest})
     return Recorded(fields["seq"], digest)
 

@@ -304,13 +304,6 @@ _TOKEN_PRINCIPAL = (
 _TOUCH_TOKEN = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("t"))
 
 
-# On PostgreSQL the mark goes out with the COMMIT (``defer_to_commit``), after the request's audit event: inside
-# the audit chain's lock it costs no round trip. (Run at once, it sent the held-back event first and then itself:
-# two more round trips under the lock for every request whose token's mark was due; in the load benchmark all
-# tokens fell due together, once a minute, and the checks queued.)
-_PG_TOUCH_TOKEN = f"UPDATE {ApiToken.__tablename__} SET last_used_at = %(t)s WHERE id = %(token_id)s"
-
-
 @event.listens_for(Session, "before_commit")
 def _touch_tokens(session: Session) -> None:
     touches = session.info.pop("touch_tokens", {})
@@ -318,8 +311,12 @@ def _touch_tokens(session: Session) -> None:
         return
     conn = core(session)
     for token_id, t in touches.items():
+        # On PostgreSQL the mark goes out with the COMMIT, after the request's audit event: inside the audit
+        # chain's lock it costs no round trip. (Run at once, it sent the held-back event first and then itself:
+        # two more round trips under the lock for every request whose token's mark was due; in the load
+        # benchmark all tokens fell due together, once a minute, and the checks queued.)
         if conn.dialect.name == "postgresql":
-            defer_to_commit(conn, _PG_TOUCH_TOKEN, {"token_id": token_id, "t": t})
+            defer_to_commit(conn, _TOUCH_TOKEN, {"token_id": token_id, "t": t})
         else:
             conn.execute(_TOUCH_TOKEN, {"token_id": token_id, "t": t})
 

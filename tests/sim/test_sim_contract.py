@@ -219,6 +219,11 @@ def test_labels_blacklist_reports_tips(province):
     for numbers in col(tips, "phone_numbers"):
         assert all(PEER.match(n) for n in numbers.split())
 
+    # A snapshot at the end of the window: nothing received after the last day of calls (ISO strings sort as times).
+    window_end = max(col(read_kind(out, "cdr"), "start_time"))[:10] + "T23:59:59+08:00"
+    assert max(col(rep, "received_at")) <= window_end
+    assert max(col(tips, "received_at")) <= window_end
+
 
 def _digest(folder: Path) -> str:
     h = hashlib.sha256()

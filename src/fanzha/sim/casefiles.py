@@ -72,7 +72,8 @@ def reports_table(world: World, victims: dict[str, np.ndarray], harass: dict[str
         for i in pick:
             rows.append((int(harass["t"][i] + rng.integers(600, 3 * DAY)), int(harass["line"][i]),
                          int(harass["peer"][i]), "骚扰电话"))
-    rows.sort()
+    # The files are what the operator holds at the end of the window: reports filed later have not arrived.
+    rows = sorted(r for r in rows if r[0] < world.days * DAY)
     cities = [c.name for c in cfg.geography.counties]
     content = []
     for t, line, peer, cat in rows:
@@ -116,7 +117,7 @@ def tips_table(world: World) -> pa.Table:
                 ring = elderly[int(rng.integers(0, len(elderly)))]
                 chosen = rng.choice(ring, size=min(len(ring), int(rng.integers(1, 4))), replace=False)
                 numbers = " ".join(world.node_msisdn[chosen])
-                t = int(rng.integers(max(0, int(ln.act_from[chosen].min())), span + 3 * DAY))
+                t = int(rng.integers(min(span - 1, max(0, int(ln.act_from[chosen].min()))), span))
             elif len(sales):
                 numbers = str(world.node_msisdn[sales[int(rng.integers(0, len(sales)))]])
         contact = str(world.node_msisdn[int(rng.integers(world.ext.start, world.ext.stop))]) if rng.random() < 0.6 else ""

@@ -77,3 +77,15 @@ def test_demo_end_to_end(tmp_path, monkeypatch):
     assert cdr_rows == day_cdrs > 0
     assert lag["files"] >= 2 and lag["p50_s"] is not None and lag["p50_s"] >= 0
     assert "monitor: files / rows" in result.output
+
+    # The week's call records are in the store the pages read: an alerted line has traffic for its case page,
+    # counted once although the monitor stored its last day again.
+    from fanzha.casework.cases.traffic import from_store
+
+    assert "store cdr: stored / quarantined" in result.output
+    with session_scope(engine_for(get_settings().db_url)) as db:
+        line = db.execute(select(Alert.subject).where(Alert.source == "detector", Alert.subject_type == "msisdn")
+                          .order_by(Alert.id).limit(1)).scalar_one()  # fmt: skip
+    points = from_store(get_settings().record_stores, line)
+    week = sum(1 for f in (home / "demo" / "cdr").glob("*.csv") for r in open(f, encoding="utf-8") if line in r.split(",")[1])
+    assert points and sum(p.calls for p in points) == week

@@ -140,6 +140,16 @@ class Settings(BaseSettings):
         return self.graph_dir if self.graph_dir is not None else self.home / "graph"
 
     @property
+    def monitor_home(self) -> Path:
+        """The 24×7 monitor's folder (its store, inbox, state)."""
+        return self.home / "monitor"
+
+    @property
+    def record_stores(self) -> tuple[Path, Path]:
+        """The Parquet call-record stores pages read lines' records from: `fanzha ingest`'s and the monitor's."""
+        return self.home / "store", self.monitor_home / "store"
+
+    @property
     def secure_cookies(self) -> bool:
         return self.mode == "production" if self.cookie_secure is None else self.cookie_secure
 

@@ -21,6 +21,7 @@ STEPS = 11
 def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path) -> dict:
     from fanzha.analytics.detectors.output import read_alerts
     from fanzha.analytics.evaluate import evaluate, metrics_table, read_labels
+    from fanzha.analytics.ingest import ingest
     from fanzha.analytics.pipeline import run_detect
     from fanzha.casework.auth.flows import setup_demo_accounts
     from fanzha.casework.market.demo import run_public_desk_demo
@@ -41,9 +42,11 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     sim_summary = simulate(lines=lines, days=days, seed=seed, out=out, start=start, progress=True)
     console.print(f"2/{STEPS} 数据库迁移 migrating {settings.db_url}")
     upgrade(settings.db_url)
-    console.print(f"3/{STEPS} 装载登记数据 loading subscribers and cells")
+    console.print(f"3/{STEPS} 装载登记数据与话单 loading subscribers and cells; the week's call records into the store "
+                  f"(case pages, tracing and police queries read them) → {settings.record_stores[0]}")
     cells = load_cells(out / "cells.csv", url=settings.db_url)
     subs = load_subscribers(out / "subscribers.csv", url=settings.db_url, settings=settings)
+    stored = ingest(store=settings.record_stores[0], cdr=out / "cdr", sms=out / "sms")
     detect_dir = out.parent / "detect"
     console.print(f"4/{STEPS} 话单检测 detecting fraud callers, SIM banks, cell anomalies, resold cards → {detect_dir}")
     detect_summary = run_detect(cdr=out / "cdr", sms=out / "sms", subscribers=out / "subscribers.csv",
@@ -75,6 +78,8 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     for name, res in (("cells", cells), ("subscribers", subs)):
         table.add_row(f"load {name}: loaded", f"{res.loaded:,}")
         table.add_row(f"load {name}: quarantined", f"{res.quarantined:,}")
+    for kind, ks in stored.kinds.items():
+        table.add_row(f"store {kind}: stored / quarantined", f"{ks.rows_stored:,} / {ks.rows_quarantined:,}")
     for det, n in sorted(detect_summary["alerts_by_detector"].items()):
         table.add_row(f"alerts: {det}", f"{n:,}")
     table.add_row("detect: seconds", f"{detect_summary['seconds']:.0f}")
@@ -103,7 +108,7 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     print_accounts(accounts)
     return {"sim": sim_summary, "cells": cells, "subscribers": subs, "detect": detect_summary, "metrics": metrics,
             "inbox": inbox, "review": review, "accounts": accounts, "police": police, "public_desk": desk,
-            "monitor": monitor,
+            "monitor": monitor, "store": stored.to_dict(),
             "graph": {"nodes": graph.n_nodes, "edges": graph.n_edges, "path": str(settings.graph_path)}}
 
 

@@ -28,8 +28,8 @@ class MonitorDemo:
 def run_monitor_demo(settings: Settings, out: Path, *, drops: int = DROPS_PER_DAY) -> MonitorDemo:
     from fanzha.monitor.service import Monitor
 
-    drop = settings.home / "monitor" / "drop"
-    staging = settings.home / "monitor" / "staging"
+    drop = settings.monitor_home / "drop"
+    staging = settings.monitor_home / "staging"
     staging.mkdir(parents=True, exist_ok=True)
     drop.mkdir(parents=True, exist_ok=True)
     for kind in ("cdr", "sms"):

@@ -47,7 +47,7 @@ def test_approved_query_shows_only_granted_scopes_masked(engine, settings, world
     from fanzha.db import session_scope
 
     key, protector = _ctx(settings)
-    store = settings.home / "store"
+    stores = settings.record_stores
     with session_scope(engine) as db:
         q = flows.submit(db, key=key, protector=protector, actor=people["officer"], body=_request())
         qid = q.id
@@ -56,7 +56,7 @@ def test_approved_query_shows_only_granted_scopes_masked(engine, settings, world
         flows.decide(db, key=key, actor=people["boss"], query_id=qid,
                      body=_decide(scopes=["owner", "lines", "calls", "devices", "opening"]))  # alerts left out
     with session_scope(engine) as db:
-        res = flows.view_result(db, key=key, protector=protector, actor=people["officer"], query_id=qid, store=store)
+        res = flows.view_result(db, key=key, protector=protector, actor=people["officer"], query_id=qid, stores=stores)
     sections = {s.scope: s for s in res.sections}
     assert list(sections) == ["owner", "lines", "calls", "devices", "opening"]
     assert res.clear is False
@@ -88,7 +88,7 @@ def test_clear_only_when_granted_and_id_subject_covers_all_lines(engine, setting
     from fanzha.db import session_scope
 
     key, protector = _ctx(settings)
-    store = settings.home / "store"
+    stores = settings.record_stores
     with session_scope(engine) as db:
         q = flows.submit(db, key=key, protector=protector, actor=people["officer"],
                          body=_request("id_no", world.owner_id, scopes=("owner", "lines", "alerts"), clear=True))  # fmt: skip
@@ -96,7 +96,7 @@ def test_clear_only_when_granted_and_id_subject_covers_all_lines(engine, setting
         assert q.subject_masked == world.owner_id[:4] + "**********" + world.owner_id[-4:]
     with session_scope(engine) as db:
         flows.decide(db, key=key, actor=people["boss"], query_id=qid, body=_decide(clear=True))
-        res = flows.view_result(db, key=key, protector=protector, actor=people["officer"], query_id=qid, store=store)
+        res = flows.view_result(db, key=key, protector=protector, actor=people["officer"], query_id=qid, stores=stores)
     sections = {s.scope: s for s in res.sections}
     assert res.clear is True
     assert sections["owner"].rows[0][:2] == ["张三丰", world.owner_id]
@@ -139,7 +139,7 @@ def test_refused_and_expired_show_nothing_and_only_requester_sees(engine, settin
     from fanzha.db import session_scope
 
     key, protector = _ctx(settings)
-    store = settings.home / "store"
+    stores = settings.record_stores
     with session_scope(engine) as db:
         a = flows.submit(db, key=key, protector=protector, actor=people["officer"], body=_request(scopes=("owner",)))
         b = flows.submit(db, key=key, protector=protector, actor=people["officer"], body=_request(scopes=("owner",)))
@@ -149,16 +149,16 @@ def test_refused_and_expired_show_nothing_and_only_requester_sees(engine, settin
         flows.decide(db, key=key, actor=people["boss"], query_id=ids[1], body=_decide(valid_days=1))
     with session_scope(engine) as db:
         with pytest.raises(QueryError, match="未获批准"):
-            flows.view_result(db, key=key, protector=protector, actor=people["officer"], query_id=ids[0], store=store)
+            flows.view_result(db, key=key, protector=protector, actor=people["officer"], query_id=ids[0], stores=stores)
         with pytest.raises(QueryError, match="不是您提交的"):
-            flows.view_result(db, key=key, protector=protector, actor=people["boss"], query_id=ids[1], store=store)
+            flows.view_result(db, key=key, protector=protector, actor=people["boss"], query_id=ids[1], stores=stores)
         q = db.get(PoliceQuery, ids[1])
         q.valid_until = q.valid_until - timedelta(days=2)  # time passes
     with session_scope(engine) as db:
         q = db.get(PoliceQuery, ids[1])
         assert service.status_label(q) == "已过期" and not service.usable(q)
         with pytest.raises(QueryError, match="有效期"):
-            flows.view_result(db, key=key, protector=protector, actor=people["officer"], query_id=ids[1], store=store)
+            flows.view_result(db, key=key, protector=protector, actor=people["officer"], query_id=ids[1], stores=stores)
         refused = db.execute(select(AuditEvent).where(AuditEvent.action == "police.query.view_refused")).scalars().all()
         assert len(refused) == 2
 

@@ -69,7 +69,7 @@ def test_unknown_seed_and_missing_graph_are_clear_errors(province, tmp_path):
 
 def test_charts_come_from_the_graph_traffic_table(province, tmp_path):
     result = _trace(province, top=5)
-    charts = service.charts(province.graph, tmp_path / "no-store", result["ranked"])
+    charts = service.charts(province.graph, [tmp_path / "no-store"], result["ranked"])
     assert len(charts) == len(result["ranked"])
     assert all('class="calls"' in str(c["svg"]) for c in charts)  # bars drawn, not the "no data" note
 
@@ -165,7 +165,7 @@ def test_report_pdf_renders_with_selectable_chinese(province, tmp_path):
     from PIL import Image
 
     result = _trace(province, top=8)
-    charts = service.charts(province.graph, tmp_path, result["ranked"], height=110)
+    charts = service.charts(province.graph, [tmp_path], result["ranked"], height=110)
     data = report.report_data(result, charts=charts, generated_by="分析员甲", case_label="案件 #42",
                               run_label="溯源 #7")
     html_path, pdf_path = report.write_files(data, tmp_path)

@@ -124,7 +124,7 @@ def _report(g, seeds: list[str], graph: Path | None, out: Path, params: dict, ca
     p = service.TraceParams(edge_types=tuple(params["edge_types"] or ()), since=when(params["since"]),
                             until=when(params["until"]), hops=params["hops"], top=params["top"])
     result = service.trace(g, seeds, params=p, protector=Protector.from_settings(settings))
-    charts = service.charts(graph or out, settings.home / "store", result["ranked"], height=110)
+    charts = service.charts(graph or out, settings.record_stores, result["ranked"], height=110)
     data = report.report_data(result, charts=charts, generated_by=getpass.getuser(), case_label=case or "未立案",
                               run_label="命令行 fanzha trace")
     html, pdf = report.write_files(data, out)

@@ -77,7 +77,7 @@ class Monitor:
         self.settings = settings or get_settings()
         self.drop = Path(drop_dir)
         self.drop.mkdir(parents=True, exist_ok=True)
-        self.home = Path(home or self.settings.home / "monitor")
+        self.home = Path(home or self.settings.monitor_home)
         self.store = self.home / "store"
         self.inbox = drop.Inbox(self.home / "inbox")
         self.rejected = self.home / "rejected"

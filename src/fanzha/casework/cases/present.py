@@ -125,7 +125,7 @@ def case_file(db: Session, *, case: Case, principal: Principal, settings: Settin
     charts = []
     for ln in [v for v in lines if v.relation == "subject"][:3]:
         own = [a.evidence for a in alerts if a.subject_type == "msisdn" and a.subject_key == ln.msisdn]
-        points = traffic.from_evidence(own) or traffic.from_store(settings.home / "store", ln.msisdn)
+        points = traffic.from_evidence(own) or traffic.from_store(settings.record_stores, ln.msisdn)
         charts.append((mask_msisdn(ln.msisdn), traffic.svg(points, title=f"{mask_msisdn(ln.msisdn)} 话务")))
     orders = [{"id": o.id, "msisdn": mask_msisdn(o.msisdn), "measure": MEASURE_LABELS[Measure(o.measure)],
                "status": o.status, "status_label": ORDER_STATUS_LABELS[OrderStatus(o.status)], "attempts": o.attempts,

@@ -3,13 +3,14 @@
 Where the series comes from, first found wins:
 1. the ``traffic`` entry of the line's alert evidence (``[[iso_time, calls], …]`` or ``[{"t":…, "calls":…,
    "out":…}, …]`` or ``{iso_time: calls}``) — what the detector saw;
-2. the call-record store (``<home>/store/cdr``, Parquet partitioned by day, as ``fanzha ingest`` writes it),
-   counted per hour with DuckDB, if the store exists.
+2. the call-record stores (``Settings.record_stores``: what ``fanzha ingest`` and the 24×7 monitor stored),
+   counted per hour with DuckDB.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -59,20 +60,21 @@ def from_evidence(evidences: list[str]) -> list[Point]:
     return []
 
 
-def from_store(store: Path, msisdn: str, *, limit: int = 500) -> list[Point]:
-    folder = store / "cdr"
-    if not folder.is_dir() or not any(folder.rglob("*.parquet")):
-        return []
+def from_store(stores: Iterable[Path], msisdn: str, *, limit: int = 500) -> list[Point]:
+    """Hourly calls (and outgoing calls) of one line from the call-record stores; the latest ``limit`` hours."""
     import duckdb
+
+    from fanzha.analytics.store_records import load_line_records
 
     con = duckdb.connect()
     try:
+        if not load_line_records(con, stores, [msisdn]):
+            return []
         rows = con.execute(
             "SELECT date_trunc('hour', start_time) AS h, count(*) AS calls, "
-            "count(*) FILTER (WHERE direction = 'out') AS out_calls "
-            "FROM read_parquet(?, hive_partitioning = true, union_by_name = true) WHERE msisdn = ? "
+            "count(*) FILTER (WHERE direction = 'out') AS out_calls FROM line_records "
             "GROUP BY h ORDER BY h DESC LIMIT ?",
-            [str(folder / "**" / "*.parquet"), msisdn, limit],
+            [limit],
         ).fetchall()
     except duckdb.Error:
         return []

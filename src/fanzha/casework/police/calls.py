@@ -1,15 +1,19 @@
-"""Call-record summaries and devices for a query result, read from the Parquet store (``fanzha ingest``).
+"""Call-record summaries and devices for a query result, read from the Parquet call-record stores.
 
-The store is ``<home>/store/cdr`` (day partitions). The window is the ``days`` before the line's latest
+The stores are ``Settings.record_stores`` (``fanzha ingest``'s and the 24×7 monitor's; each record counted once,
+``fanzha.analytics.store_records``). The window is the ``days`` before the line's latest
 record, so a summary means the same whether it is read today or next week. Only counts and the strongest
 peers leave here; the records themselves are never shown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from fanzha.analytics.store_records import load_line_records
 
 
 @dataclass
@@ -37,13 +41,6 @@ class Device:
     calls: int
 
 
-def _files(store: Path) -> str | None:
-    folder = store / "cdr"
-    if not folder.is_dir() or not any(folder.rglob("*.parquet")):
-        return None
-    return str(folder / "**" / "*.parquet")
-
-
 def _connect():
     import duckdb
 
@@ -52,17 +49,15 @@ def _connect():
     return con
 
 
-def summaries(store: Path, msisdns: list[str], *, days: int = 30, top: int = 5) -> list[CallSummary]:
+def summaries(stores: Iterable[Path], msisdns: list[str], *, days: int = 30, top: int = 5) -> list[CallSummary]:
     """One summary per line that has records in the window (lines without records are left out)."""
-    pattern = _files(store)
-    if pattern is None or not msisdns:
-        return []
     con = _connect()
     try:
-        src = "read_parquet(?, hive_partitioning = true, union_by_name = true)"
-        con.execute(f"CREATE TEMP TABLE w AS SELECT c.* FROM {src} c JOIN (SELECT msisdn, max(start_time) AS last_t "
-                    f"FROM {src} WHERE msisdn IN (SELECT unnest(?)) GROUP BY msisdn) l USING (msisdn) "
-                    f"WHERE c.start_time > l.last_t - to_days(?)", [pattern, pattern, msisdns, days])  # fmt: skip
+        if not load_line_records(con, stores, msisdns):
+            return []
+        con.execute("CREATE TEMP TABLE w AS SELECT c.* FROM line_records c JOIN (SELECT msisdn, max(start_time) AS "
+                    "last_t FROM line_records GROUP BY msisdn) l USING (msisdn) WHERE c.start_time > l.last_t - to_days(?)",
+                    [days])  # fmt: skip
         rows = con.execute(
             "SELECT msisdn, min(start_time), max(start_time), count(*), count(*) FILTER (WHERE direction = 'out'), "
             "count(*) FILTER (WHERE direction = 'in'), count(*) FILTER (WHERE duration_s > 0), count(DISTINCT peer), "
@@ -85,19 +80,16 @@ def summaries(store: Path, msisdns: list[str], *, days: int = 30, top: int = 5) 
             for r in rows]  # fmt: skip
 
 
-def devices(store: Path, msisdns: list[str], *, limit: int = 50) -> list[Device]:
+def devices(stores: Iterable[Path], msisdns: list[str], *, limit: int = 50) -> list[Device]:
     """Every IMEI each line was seen with, most recent first."""
-    pattern = _files(store)
-    if pattern is None or not msisdns:
-        return []
     con = _connect()
     try:
+        if not load_line_records(con, stores, msisdns):
+            return []
         rows = con.execute(
-            "SELECT msisdn, imei, min(start_time), max(start_time), count(*) "
-            "FROM read_parquet(?, hive_partitioning = true, union_by_name = true) "
-            "WHERE msisdn IN (SELECT unnest(?)) AND imei IS NOT NULL AND imei <> '' "
-            "GROUP BY msisdn, imei ORDER BY msisdn, max(start_time) DESC LIMIT ?",
-            [pattern, msisdns, limit],
+            "SELECT msisdn, imei, min(start_time), max(start_time), count(*) FROM line_records "
+            "WHERE imei IS NOT NULL AND imei <> '' GROUP BY msisdn, imei ORDER BY msisdn, max(start_time) DESC LIMIT ?",
+            [limit],
         ).fetchall()
     finally:
         con.close()

@@ -9,6 +9,7 @@ clear data can be granted only where it was asked for.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
@@ -92,7 +93,7 @@ def decide(db: Session, *, key: bytes, actor: Principal, query_id: int, body: Qu
 
 
 def view_result(db: Session, *, key: bytes, protector: Protector, actor: Principal, query_id: int,
-                store: Path) -> QueryResult:  # fmt: skip
+                stores: Iterable[Path]) -> QueryResult:  # fmt: skip
     """The result, for the officer who asked; every showing is audited (scopes and row counts, no values).
     Callers commit before the result leaves, so no clear value is shown unlogged."""
     q = service.get_query(db, query_id=query_id, lock=True)
@@ -100,7 +101,7 @@ def view_result(db: Session, *, key: bytes, protector: Protector, actor: Princip
         # Only the requester sees the result; the approver decided on the request, not on the data.
         raise QueryError("协查请求不存在或不是您提交的")
     try:
-        res = service.result(db, q=q, protector=protector, store=store)
+        res = service.result(db, q=q, protector=protector, stores=stores)
     except QueryError as exc:
         audit.record(db, key=key, actor=actor, action="police.query.view_refused", subject_type="police_query",
                      subject_id=q.id, detail={"reason": str(exc), "status": q.status})  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -203,11 +204,11 @@ def _opening(db: Session, subject: _Subject, shown: _Shown) -> Section:
     return sec
 
 
-def _calls(store: Path, subject: _Subject, shown: _Shown) -> Section:
+def _calls(stores: Iterable[Path], subject: _Subject, shown: _Shown) -> Section:
     sec = Section(scope=Scope.CALLS.value, title=f"{SCOPE_LABELS[Scope.CALLS]}（每个号码最近 {CALL_DAYS} 天）",
                   columns=["号码", "首次", "末次", "通话", "主叫", "被叫", "接通", "不同对端", "通话时长中位数(秒)",
                            "夜间(0-6时)占比", "基站数", "最常联系对端(次数)"])  # fmt: skip
-    for s in calls.summaries(store, [ln.msisdn for ln in subject.lines], days=CALL_DAYS):
+    for s in calls.summaries(stores, [ln.msisdn for ln in subject.lines], days=CALL_DAYS):
         peers = "；".join(f"{shown.msisdn(p)}({n})" for p, n in s.top_peers)
         sec.rows.append([shown.msisdn(s.msisdn), s.first, s.last, s.calls, s.outgoing, s.incoming, s.answered,
                          s.distinct_peers, s.median_duration_s if s.median_duration_s is not None else "",
@@ -217,10 +218,10 @@ def _calls(store: Path, subject: _Subject, shown: _Shown) -> Section:
     return sec
 
 
-def _devices(store: Path, subject: _Subject, shown: _Shown) -> Section:
+def _devices(stores: Iterable[Path], subject: _Subject, shown: _Shown) -> Section:
     sec = Section(scope=Scope.DEVICES.value, title=SCOPE_LABELS[Scope.DEVICES],
                   columns=["号码", "IMEI", "机型代码(TAC)", "首次", "末次", "通话次数"])  # fmt: skip
-    for d in calls.devices(store, [ln.msisdn for ln in subject.lines]):
+    for d in calls.devices(stores, [ln.msisdn for ln in subject.lines]):
         sec.rows.append([shown.msisdn(d.msisdn), shown.imei(d.imei), d.imei[:8], d.first, d.last, d.calls])
     if not sec.rows:
         sec.note = "话单库中无此号码的设备记录"
@@ -248,7 +249,7 @@ def _alerts(db: Session, subject: _Subject, shown: _Shown) -> Section:
     return sec
 
 
-def result(db: Session, *, q: PoliceQuery, protector: Protector, store: Path) -> QueryResult:
+def result(db: Session, *, q: PoliceQuery, protector: Protector, stores: Iterable[Path]) -> QueryResult:
     """The approved view of a query. Raises QueryError when it is not (or no longer) usable."""
     if q.status != QueryStatus.APPROVED.value:
         raise QueryError("该协查请求未获批准，无法查看结果")
@@ -258,8 +259,8 @@ def result(db: Session, *, q: PoliceQuery, protector: Protector, store: Path) ->
     subject = _resolve(db, q, protector.decrypt(q.subject_enc))
     builders = {
         Scope.OWNER: lambda: _owner(subject, shown), Scope.LINES: lambda: _lines(db, subject, shown),
-        Scope.OPENING: lambda: _opening(db, subject, shown), Scope.CALLS: lambda: _calls(store, subject, shown),
-        Scope.DEVICES: lambda: _devices(store, subject, shown), Scope.ALERTS: lambda: _alerts(db, subject, shown),
+        Scope.OPENING: lambda: _opening(db, subject, shown), Scope.CALLS: lambda: _calls(stores, subject, shown),
+        Scope.DEVICES: lambda: _devices(stores, subject, shown), Scope.ALERTS: lambda: _alerts(db, subject, shown),
     }  # fmt: skip
     granted = scopes_of(q.scopes_granted)
     sections = [builders[s]() for s in Scope if s in granted]  # fixed order, only what was granted

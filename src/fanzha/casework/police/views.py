@@ -29,8 +29,8 @@ nav.register(nav.NavItem("协查审批", "/police/review", Permission.POLICE_APP
 DESK, APPROVE = Permission.POLICE_DESK, Permission.POLICE_APPROVE
 
 
-def _store(request: Request):
-    return request.app.state.settings.home / "store"
+def _stores(request: Request):
+    return request.app.state.settings.record_stores
 
 
 def _ctx(request: Request) -> dict:
@@ -80,7 +80,7 @@ def query_page(query_id: RowId, request: Request, db: Db, who: Principal = Depen
     if q.status == QueryStatus.APPROVED.value:
         try:
             result = flows.view_result(db, protector=request.app.state.protector, actor=who, query_id=q.id,
-                                       store=_store(request), **_ctx(request))  # fmt: skip
+                                       stores=_stores(request), **_ctx(request))  # fmt: skip
         except QueryError as exc:
             refused = str(exc)
         db.commit()  # the view is in the audit trail before any value leaves
@@ -165,7 +165,7 @@ def api_result(query_id: RowId, request: Request, db: Db,
         raise HTTPException(status_code=404, detail="not found")
     try:
         res = flows.view_result(db, protector=request.app.state.protector, actor=who, query_id=query_id,
-                                store=_store(request), **_ctx(request))  # fmt: skip
+                                stores=_stores(request), **_ctx(request))  # fmt: skip
     except QueryError as exc:
         db.commit()  # keep the refused view in the trail
         raise HTTPException(status_code=403, detail=str(exc)) from None

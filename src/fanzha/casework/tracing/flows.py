@@ -111,7 +111,7 @@ def report_work(engine, *, ctx: WorkContext, report_id: int) -> jobs.Work:
             result, selected = result_of(run), _case_lines(db, rep.case_id)
             by, run_id, case_id = rep.requested_by, run.id, rep.case_id
         progress.advance(1, "读取关联号码话务")
-        charts = service.charts(ctx.settings.graph_path, ctx.settings.home / "store", result["ranked"], height=110)
+        charts = service.charts(ctx.settings.graph_path, ctx.settings.record_stores, result["ranked"], height=110)
         progress.advance(1, "绘制关联图，排版报告")
         data = report.report_data(result, charts=charts, generated_by=by, run_label=f"溯源 #{run_id}",
                                   case_label=f"案件 #{case_id}" if case_id else "未立案", selected=selected,

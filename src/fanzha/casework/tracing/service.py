@@ -8,6 +8,7 @@ subgraph, whose node ids are opaque ``n0, n1, …``) is masked already.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,20 +146,20 @@ def trace(g: Graph, seeds: list[str], *, params: TraceParams, protector) -> dict
             "traced_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
-def traffic_points(graph_dir: Path, store: Path, msisdns: list[str]) -> dict[str, list[traffic.Point]]:
-    """Hourly calls of each line: the graph folder's traffic table, else the call-record store."""
+def traffic_points(graph_dir: Path, stores: Iterable[Path], msisdns: list[str]) -> dict[str, list[traffic.Point]]:
+    """Hourly calls of each line: the graph folder's traffic table, else the call-record stores."""
     series = line_traffic(graph_dir, msisdns)
     out = {}
     for m in msisdns:
         rows = series.get(m) or []
         out[m] = ([traffic.Point(datetime.fromtimestamp(h, UTC), c, o) for h, c, o in rows]
-                  or traffic.from_store(store, m))
+                  or traffic.from_store(stores, m))
     return out
 
 
-def charts(graph_dir: Path, store: Path, ranked: list[dict], *, limit: int = 30, height: int = 120) -> list[dict]:
+def charts(graph_dir: Path, stores: Iterable[Path], ranked: list[dict], *, limit: int = 30, height: int = 120) -> list[dict]:
     """One server-side SVG chart per ranked line (masked caption)."""
     rows = ranked[:limit]
-    points = traffic_points(graph_dir, store, [r["msisdn"] for r in rows])
+    points = traffic_points(graph_dir, stores, [r["msisdn"] for r in rows])
     return [{"rank": r["rank"], "shown": r["shown"], "node": r["node"],
              "svg": traffic.svg(points[r["msisdn"]], height=height, title=f"{r['shown']} 话务")} for r in rows]

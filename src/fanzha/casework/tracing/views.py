@@ -111,7 +111,7 @@ def run_page(request: Request, run_id: RowId, db: Db, who: Principal = Depends(r
     result = flows.result_of(run)
     flows.viewed(db, ctx=ctx_of(request), actor=who, run=run)
     settings = request.app.state.settings
-    charts = service.charts(settings.graph_path, settings.home / "store", result["ranked"])
+    charts = service.charts(settings.graph_path, settings.record_stores, result["ranked"])
     ranked = [{k: v for k, v in r.items() if k != "msisdn"} for r in result["ranked"]]  # no clear numbers in pages
     has_seed_lines = bool(result.pop("seed_lines", None))
     drawing = {"nodes": result["drawing"]["nodes"], "edges": result["drawing"]["edges"],

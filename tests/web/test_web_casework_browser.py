@@ -35,7 +35,8 @@ def test_alert_to_restore_walk(page, live_server, registry, make_user, api_heade
     _login(page, "ana", users["ana"])
     page.goto("/alerts")
     inbox = page.locator("#alerts").inner_text()
-    assert masked in inbox and "fraud_caller" in inbox and "1小时内外呼152次" in inbox and line.msisdn not in page.content()
+    assert masked in inbox and "诈骗呼叫" in inbox and "实时监测" in inbox and "1小时内外呼152次" in inbox
+    assert "fraud_caller" not in inbox and "monitor" not in inbox and line.msisdn not in page.content()
     page.click(f"a[href='/cases/{case_id}']")
     page.wait_for_url(f"**/cases/{case_id}")
     assert page.locator("#actions").count() == 0  # an analyst reviews nothing

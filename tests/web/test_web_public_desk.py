@@ -44,7 +44,7 @@ def test_report_api_alerts_own_line_and_queue_shows_sla(client, make_user, api_h
     assert 'class="overdue"' in rows[0] and "A1" in rows[0] and "已超时" in rows[0]
     assert 'class="overdue"' not in rows[1] and "A3" in rows[1]
     assert own not in page.text  # masked
-    assert "report_police_impersonation" in client.get("/alerts").text
+    assert "举报：冒充公检法及政府机关" in client.get("/alerts", params={"source": "report"}).text
 
     checked = client.post(f"/api/reports/{body['id']}/check", json={"status": "confirmed", "note": "已核实"}, headers=h)
     assert checked.status_code == 200 and checked.json()["status"] == "confirmed" and checked.json()["overdue"]

@@ -35,16 +35,7 @@ from fanzha.casework.measures.models import MeasureOrder
 from fanzha.supervision.filters import KpiFilter, county_lines, day_of
 
 RESTRICTIVE = tuple(m.value for m in Measure if m != Measure.RESTORE)
-DETECTOR_LABELS = {
-    "fraud_caller": "诈骗呼叫", "simbox": "猫池/GOIP", "cell_anomaly": "基站话务异常", "resold_card": "倒卖卡",
-    "police": "公安通报", "report": "公众举报", "onboarding": "入网关口", "blacklist": "黑名单", "monitor": "实时监测",
-    "no_case": "无关联案件",
-}  # fmt: skip
 LAG_BUCKETS = [(60, "≤1分钟"), (3600, "1–60分钟"), (4 * 3600, "1–4小时"), (24 * 3600, "4–24小时"), (None, ">24小时")]
-
-
-def detector_label(name: str) -> str:
-    return DETECTOR_LABELS.get(name, name)
 
 
 # --- lines shut ----------------------------------------------------------------------------------

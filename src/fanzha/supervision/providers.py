@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from fanzha.casework.alerts.labels import detector_label
 from fanzha.casework.appeals.enums import AppealStatus
 from fanzha.casework.auth.enums import Permission
 from fanzha.supervision import kpis
@@ -29,12 +30,12 @@ def shut_lines_panel(ctx: PanelContext) -> PanelData:
     detectors = sorted({d for _, d in counts}, key=lambda d: (-sum(v for (_, k), v in counts.items() if k == d), d))
     days = ctx.flt.days
     chart = Chart("stacked", [f"{d:%m-%d}" for d in days],
-                  [Series(kpis.detector_label(det), [counts.get((d, det), 0) for d in days]) for det in detectors],
+                  [Series(detector_label(det), [counts.get((d, det), 0) for d in days]) for det in detectors],
                   unit="号码数", title="每日处置号码（按检测器）")  # fmt: skip
-    rows = [{"day": d.isoformat(), "detector": det, "detector_label": kpis.detector_label(det), "lines": n}
+    rows = [{"day": d.isoformat(), "detector": det, "detector_label": detector_label(det), "lines": n}
             for (d, det), n in sorted(counts.items())]  # fmt: skip
     figures = [Figure("shut_total", "处置号码", len(lines))]
-    figures += [Figure(f"shut_{det}", kpis.detector_label(det), sum(v for (_, k), v in counts.items() if k == det))
+    figures += [Figure(f"shut_{det}", detector_label(det), sum(v for (_, k), v in counts.items() if k == det))
                 for det in detectors[:3]]  # fmt: skip
     return PanelData(columns=[("day", "日期"), ("detector", "检测器"), ("detector_label", "检测器名称"), ("lines", "处置号码数")],
                      rows=rows, figures=figures, chart=chart,
@@ -64,7 +65,7 @@ def lag_panel(ctx: PanelContext) -> PanelData:
     if not overall.count:
         return PanelData.empty("所选范围内没有由告警触发的处置 no alert-driven measures in the range")
     per = kpis.lag_by_detector(lines)
-    rows = [{"detector": det, "detector_label": kpis.detector_label(det), "lines": s.count,
+    rows = [{"detector": det, "detector_label": detector_label(det), "lines": s.count,
              "median_min": _minutes(s.median_s), "p90_min": _minutes(s.p90_s), "within_1h": round(s.within_1h, 4)}
             for det, s in per.items()]  # fmt: skip
     figures = [Figure("lag_lines", "告警触发的处置", overall.count),
@@ -93,10 +94,10 @@ def appeals_panel(ctx: PanelContext) -> PanelData:
     for det in dets:
         c = fig.by_detector[det]
         decided = c[AppealStatus.UPHELD.value] + c[AppealStatus.REJECTED.value]
-        rows.append({"detector": det, "detector_label": kpis.detector_label(det), "filed": sum(c.values()),
+        rows.append({"detector": det, "detector_label": detector_label(det), "filed": sum(c.values()),
                      "upheld": c[AppealStatus.UPHELD.value], "rejected": c[AppealStatus.REJECTED.value],
                      "open": _open(c), "fp_rate": round(c[AppealStatus.UPHELD.value] / decided, 4) if decided else None})
-    chart = Chart("grouped", [kpis.detector_label(d) for d in dets],
+    chart = Chart("grouped", [detector_label(d) for d in dets],
                   [Series(label, [fig.by_detector[d][s] for d in dets]) for s, label in statuses]
                   + [Series("待决定", [_open(fig.by_detector[d]) for d in dets])], unit="件", title="申诉结果（按检测器）")
     figures = [Figure("appeals_filed", "申诉", fig.filed), Figure("appeals_upheld", "申诉成立", fig.upheld),

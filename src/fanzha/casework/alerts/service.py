@@ -30,9 +30,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fanzha.casework.alerts.filters import InboxFilter
 from fanzha.casework.alerts.models import Alert
 from fanzha.casework.audit import service as audit
 from fanzha.casework.auth.principal import Principal
@@ -239,7 +240,37 @@ def raise_alert(
 
 def inbox(db: Session, *, limit: int = 200, source: str | None = None) -> list[Alert]:
     """Primary alerts, newest first (merged ones are counted in ``hits``)."""
-    stmt = select(Alert).where(Alert.merged_into_id.is_(None))
-    if source:
-        stmt = stmt.where(Alert.source == source)
-    return list(db.execute(stmt.order_by(Alert.last_seen.desc(), Alert.id.desc()).limit(limit)).scalars())
+    return search_inbox(db, flt=InboxFilter(source=source), limit=limit)
+
+
+def _inbox_where(flt: InboxFilter) -> list:
+    conds = [Alert.merged_into_id.is_(None)]
+    for column, value in ((Alert.source, flt.source), (Alert.detector, flt.detector), (Alert.severity, flt.severity)):
+        if value:
+            conds.append(column == value)
+    if flt.case == "with":
+        conds.append(Alert.case_id.is_not(None))
+    elif flt.case == "without":
+        conds.append(Alert.case_id.is_(None))
+    if flt.since is not None:
+        conds.append(Alert.last_seen >= flt.since)
+    if flt.until is not None:
+        conds.append(Alert.last_seen < flt.until)
+    return conds
+
+
+def search_inbox(db: Session, *, flt: InboxFilter, limit: int = 50, offset: int = 0) -> list[Alert]:
+    """One page of the filtered inbox: primary alerts, newest sighting first."""
+    stmt = select(Alert).where(*_inbox_where(flt)).order_by(Alert.last_seen.desc(), Alert.id.desc())
+    return list(db.execute(stmt.limit(limit).offset(offset)).scalars())
+
+
+def count_inbox(db: Session, *, flt: InboxFilter) -> int:
+    return db.execute(select(func.count()).select_from(Alert).where(*_inbox_where(flt))).scalar_one()
+
+
+def inbox_detectors(db: Session) -> dict[str, int]:
+    """Detector code → primary alerts, for the filter's choices (codes raised through the API included)."""
+    rows = db.execute(select(Alert.detector, func.count()).where(Alert.merged_into_id.is_(None))
+                      .group_by(Alert.detector)).all()  # fmt: skip
+    return {d: n for d, n in rows}

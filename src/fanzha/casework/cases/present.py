@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from fanzha.casework.alerts import labels
+from fanzha.casework.alerts import service as alerts_service
+from fanzha.casework.alerts.filters import CASE_CHOICES, InboxFilter, parse_inbox_filter
 from fanzha.casework.alerts.models import Alert
 from fanzha.casework.alerts.service import display_subject
 from fanzha.casework.auth.principal import Principal
 from fanzha.casework.cases import service, traffic
-from fanzha.casework.cases.enums import ACTION_LABELS, STATE_LABELS, TRANSITIONS, CaseAction, CaseState
+from fanzha.casework.cases.enums import (
+    ACTION_LABELS, ACTIVE_STATES, QUEUE_OF, STATE_LABELS, TRANSITIONS, CaseAction, CaseState,
+)  # fmt: skip
 from fanzha.casework.cases.models import Case
 from fanzha.casework.context import aware, utcnow
 from fanzha.casework.measures.enums import (
     LINE_STATUS_LABELS, MEASURE_LABELS, ORDER_STATUS_LABELS, Measure, OrderStatus,
 )  # fmt: skip
+from fanzha.casework.paging import Paging, paging
 from fanzha.config import Settings
 from fanzha.privacy import mask_msisdn, redact
 
 RELATION_LABELS = {"subject": "处置对象", "same_owner": "同一机主", "same_device": "同一设备", "ring": "同一团伙",
                    "not_selected": "未选中"}  # fmt: skip
-SEVERITY_LABELS = {"low": "低", "medium": "中", "high": "高", "critical": "严重"}
 
 
 @dataclass
@@ -33,6 +39,7 @@ class CaseRow:
     state: str
     state_label: str
     severity: str
+    severity_label: str
     max_score: float
     due_at: datetime | None
     overdue: bool
@@ -40,26 +47,65 @@ class CaseRow:
     auto_measure: bool
 
 
-def case_row(case: Case, now: datetime) -> CaseRow:
-    return CaseRow(id=case.id, title=case.title, state=case.state, state_label=STATE_LABELS[CaseState(case.state)],
-                   severity=case.severity, max_score=case.max_score, due_at=case.due_at,
+def case_title(case: Case, first: Alert | None) -> str:
+    """The title in Chinese. Stored titles keep the codes they were made from (``fraud_caller · 173****4163``
+    when an alert opened the case, ``onboarding: …`` for a proposed measure); the page says them in words."""
+    if first is not None and case.title.startswith(f"{first.detector} · "):
+        kind = "" if first.subject_type == "msisdn" else f"{labels.subject_type_label(first.subject_type)} "
+        return f"{labels.detector_label(first.detector)} · {kind}{display_subject(first)}"
+    head, sep, rest = case.title.partition(" · ")
+    if sep and (label := labels.detector_label(head)) != head:  # its first alert is gone: say the stored code
+        return f"{label} · {rest}"
+    head, sep, rest = case.title.partition(": ")
+    if sep and " " not in head and (label := labels.order_source_label(head)) != head:
+        return f"{label}：{rest}"
+    return case.title
+
+
+def case_row(case: Case, now: datetime, first: Alert | None = None) -> CaseRow:
+    return CaseRow(id=case.id, title=case_title(case, first), state=case.state,
+                   state_label=STATE_LABELS[CaseState(case.state)], severity=case.severity,
+                   severity_label=labels.severity_label(case.severity), max_score=case.max_score, due_at=case.due_at,
                    overdue=service.is_overdue(case, now=now), needs_l3=case.needs_l3,
                    auto_measure=case.auto_measure)  # fmt: skip
 
 
-def queues(db: Session, *, principal: Principal) -> list[tuple[str, list[CaseRow]]]:
-    """The reviewer's own queue(s) first, then everything still in work."""
-    from fanzha.casework.cases.enums import ACTIVE_STATES, QUEUE_OF
+@dataclass
+class QueueTab:
+    key: str
+    label: str
+    count: int
+    states: list[str]
 
+
+@dataclass
+class QueuePage:
+    tabs: list[QueueTab]
+    current: QueueTab
+    rows: list[CaseRow]
+    paging: Paging
+    errors: list[str]
+
+
+def queue_page(db: Session, *, principal: Principal, params: Mapping[str, str]) -> QueuePage:
+    """One queue at a time, a page at a time: the reviewer's own queue(s) first, then everything still in work."""
+    tabs = [QueueTab(state.value, f"我的待办：{STATE_LABELS[state]}", 0, [state.value])
+            for perm, state in QUEUE_OF.items() if principal.can(perm)]  # fmt: skip
+    tabs.append(QueueTab("all", "全部在办案件", 0, sorted(s.value for s in ACTIVE_STATES)))
+    for tab in tabs:
+        tab.count = service.queue_count(db, states=tab.states)
+    errors: list[str] = []
+    wanted = (params.get("queue") or "").strip()
+    current = next((t for t in tabs if t.key == wanted), tabs[0])
+    if wanted and current.key != wanted:
+        errors.append(f"没有名为“{wanted[:20]}”的队列，已显示{current.label}")
+    query = {"queue": current.key} if wanted else {}
+    pg = paging(params.get("page"), total=current.count, params=query, errors=errors)
+    cases = service.queue(db, states=current.states, limit=pg.size, offset=pg.offset)
+    firsts = service.first_alerts(db, case_ids=[c.id for c in cases])
     now = utcnow()
-    out = []
-    for perm, state in QUEUE_OF.items():
-        if principal.can(perm):
-            rows = [case_row(c, now) for c in service.queue(db, states=[state.value])]
-            out.append((f"我的待办：{STATE_LABELS[state]}", rows))
-    others = [case_row(c, now) for c in service.queue(db, states=[s.value for s in ACTIVE_STATES])]
-    out.append(("全部在办案件", others))
-    return out
+    return QueuePage(tabs=tabs, current=current, rows=[case_row(c, now, firsts.get(c.id)) for c in cases],
+                     paging=pg, errors=errors)  # fmt: skip
 
 
 @dataclass
@@ -94,8 +140,10 @@ def _alert_row(a: Alert) -> dict:
         evidence = {}
     shown = {k: redact(json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v)[:200]
              for k, v in evidence.items() if k != "traffic"}  # fmt: skip
-    return {"id": a.id, "source": a.source, "detector": a.detector, "subject": display_subject(a),
-            "subject_type": a.subject_type, "score": a.score, "severity": SEVERITY_LABELS.get(a.severity, a.severity),
+    return {"id": a.id, "source": a.source, "source_label": labels.source_label(a.source), "detector": a.detector,
+            "detector_label": labels.detector_label(a.detector), "subject": display_subject(a),
+            "subject_type": a.subject_type, "subject_type_label": labels.subject_type_label(a.subject_type),
+            "score": a.score, "severity": a.severity, "severity_label": labels.severity_label(a.severity),
             "event_time": a.event_time, "reasons": a.reasons, "evidence": shown, "hits": a.hits,
             "merged": a.merged_into_id is not None}  # fmt: skip
 
@@ -129,10 +177,13 @@ def case_file(db: Session, *, case: Case, principal: Principal, settings: Settin
         charts.append((mask_msisdn(ln.msisdn), traffic.svg(points, title=f"{mask_msisdn(ln.msisdn)} 话务")))
     orders = [{"id": o.id, "msisdn": mask_msisdn(o.msisdn), "measure": MEASURE_LABELS[Measure(o.measure)],
                "status": o.status, "status_label": ORDER_STATUS_LABELS[OrderStatus(o.status)], "attempts": o.attempts,
-               "error": o.last_error, "next": o.next_attempt_at, "source": o.source, "key": o.order_key[:12]}
+               "error": o.last_error, "next": o.next_attempt_at, "source": o.source,
+               "source_label": labels.order_source_label(o.source), "key": o.order_key[:12]}
               for o in service.case_orders(db, case_id=case.id)]  # fmt: skip
+    first = min(alerts, key=lambda a: a.id, default=None)
+    row = case_row(case, now, first)
     return CaseFile(
-        case=case_row(case, now), title=case.title,
+        case=row, title=row.title,
         proposed_measure=MEASURE_LABELS[Measure(case.proposed_measure)] if case.proposed_measure else None,
         l3_reasons=case.l3_reasons, reviewers={"一级": case.l1_by, "二级": case.l2_by, "三级": case.l3_by},
         lines=[{"value": v.msisdn, "msisdn": mask_msisdn(v.msisdn), "relation": RELATION_LABELS.get(v.relation, v.relation),
@@ -154,3 +205,32 @@ def case_file(db: Session, *, case: Case, principal: Principal, settings: Settin
 
 def inbox_rows(alerts: list[Alert]) -> list[dict]:
     return [{**_alert_row(a), "case_id": a.case_id, "last_seen": aware(a.last_seen)} for a in alerts]
+
+
+@dataclass
+class InboxPage:
+    rows: list[dict]
+    filter: InboxFilter
+    paging: Paging
+    errors: list[str]
+    choices: dict[str, list[tuple[str, str]]]  # filter field → (code, label) options
+
+
+def inbox_page(db: Session, *, params: Mapping[str, str]) -> InboxPage:
+    """The inbox as the page shows it: filtered from the query string, counted, one page of rows."""
+    present = alerts_service.inbox_detectors(db)
+    known = labels.known_detectors()
+    flt, errors = parse_inbox_filter(params, detectors={*known, *present})
+    pg = paging(params.get("page"), total=alerts_service.count_inbox(db, flt=flt), params=flt.query(), errors=errors)
+    rows = inbox_rows(alerts_service.search_inbox(db, flt=flt, limit=pg.size, offset=pg.offset))
+    # The detector choices: what is in the inbox (with its count), then the chosen one even if none is left.
+    detectors = sorted(present, key=lambda d: (known.index(d) if d in known else len(known), d))
+    if flt.detector and flt.detector not in present:
+        detectors.append(flt.detector)
+    choices = {
+        "source": list(labels.SOURCE_LABELS.items()),
+        "detector": [(d, f"{labels.detector_label(d)}（{present.get(d, 0)}）") for d in detectors],
+        "severity": [(k, labels.SEVERITY_LABELS[k]) for k in ("critical", "high", "medium", "low")],
+        "case": list(CASE_CHOICES.items()),
+    }  # fmt: skip
+    return InboxPage(rows=rows, filter=flt, paging=pg, errors=errors, choices=choices)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fanzha.casework.alerts.models import Alert
@@ -37,10 +37,22 @@ def find_case_by_keys(db: Session, *, keys: list[tuple[str, str]]) -> Case | Non
     ).scalar_one_or_none()  # fmt: skip
 
 
-def queue(db: Session, *, states: list[str], limit: int = 200) -> list[Case]:
+def queue(db: Session, *, states: list[str], limit: int = 200, offset: int = 0) -> list[Case]:
     """Oldest deadline first: what is overdue or nearly so is at the top."""
     stmt = select(Case).where(Case.state.in_(states)).order_by(Case.due_at.is_(None), Case.due_at, Case.id)
-    return list(db.execute(stmt.limit(limit)).scalars())
+    return list(db.execute(stmt.limit(limit).offset(offset)).scalars())
+
+
+def queue_count(db: Session, *, states: list[str]) -> int:
+    return db.execute(select(func.count()).select_from(Case).where(Case.state.in_(states))).scalar_one()
+
+
+def first_alerts(db: Session, *, case_ids: list[int]) -> dict[int, Alert]:
+    """Each case's first alert (the one that opened it, when an alert did): what its title is made from."""
+    if not case_ids:
+        return {}
+    firsts = select(func.min(Alert.id)).where(Alert.case_id.in_(case_ids)).group_by(Alert.case_id)
+    return {a.case_id: a for a in db.execute(select(Alert).where(Alert.id.in_(firsts))).scalars()}
 
 
 def is_overdue(case: Case, *, now: datetime | None = None) -> bool:

@@ -45,12 +45,13 @@ def _case_or_404(db, case_id: int):
 
 @router.get("/alerts", include_in_schema=False)
 def inbox_page(request: Request, db: Db, _: Principal = Depends(require(Permission.ALERT_READ))):
-    return render(request, "alerts.html", {"alerts": present.inbox_rows(alerts.inbox(db))})
+    """Filters and the page number come as a plain query string: a bad value is explained on the page, not a 422."""
+    return render(request, "alerts.html", {"inbox": present.inbox_page(db, params=request.query_params)})
 
 
 @router.get("/cases", include_in_schema=False)
 def queues_page(request: Request, db: Db, who: Principal = Depends(require(Permission.CASE_WORK))):
-    return render(request, "cases.html", {"queues": present.queues(db, principal=who)})
+    return render(request, "cases.html", {"q": present.queue_page(db, principal=who, params=request.query_params)})
 
 
 @router.get("/cases/{case_id}", include_in_schema=False)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from fanzha.casework.alerts.labels import detector_label
 from fanzha.casework.auth.enums import Permission
 from fanzha.casework.auth.principal import Principal
 from fanzha.casework.police import clue_flows, clues
@@ -89,7 +90,7 @@ def batch_page(batch_id: RowId, request: Request, db: Db, who: Principal = Depen
         ev = json.loads(ln.evidence or "{}")
         lines.append({"msisdn": mask_msisdn(ln.msisdn), "source": SOURCE_LABELS[SourceKind(ln.source_kind)],
                       "ref": ln.source_ref, "case_id": ln.case_id, "owner": (ev.get("owner") or {}).get("name", ""),
-                      "detectors": "、".join(sorted({a["detector"] for a in ev.get("alerts") or []})),
+                      "detectors": "、".join(sorted({detector_label(a["detector"]) for a in ev.get("alerts") or []})),
                       "group": ev.get("group", "")})  # fmt: skip
     return render(request, "police_batch.html", {
         "b": clues.present(db, batch, with_files=True), "lines": lines, "feedback": clues.feedback(db, batch_id=batch.id),

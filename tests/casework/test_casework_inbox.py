@@ -150,4 +150,9 @@ def test_case_titles_are_rendered_in_chinese_without_rewriting_them(engine, sett
         titles = [present.case_title(c, firsts.get(c.id)) for c in cases]
         assert titles == ["举报：冒充公检法及政府机关 · 189****0004", "基站话务异常 · 基站小区 460-11-263157-2",
                           "入网关口：黑名单人员名下多余号码"]  # fmt: skip
-        assert present.case_file(db, case=cases[0], principal=actors["l1"], settings=settings).title == titles[0]
+        file = present.case_file(db, case=cases[0], principal=actors["l1"], settings=settings)
+        assert file.title == titles[0]
+        notes = [e["note"] for e in file.timeline]  # stored with codes, shown in words
+        assert notes[0] == "举报：冒充公检法及政府机关 · 189****0004"
+        assert notes[1].startswith("公众举报·举报：冒充公检法及政府机关 告警 189****0004 分值 0.60")
+        assert not any("report_" in n for n in notes)

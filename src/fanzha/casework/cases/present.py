@@ -53,13 +53,31 @@ def case_title(case: Case, first: Alert | None) -> str:
     if first is not None and case.title.startswith(f"{first.detector} · "):
         kind = "" if first.subject_type == "msisdn" else f"{labels.subject_type_label(first.subject_type)} "
         return f"{labels.detector_label(first.detector)} · {kind}{display_subject(first)}"
-    head, sep, rest = case.title.partition(" · ")
-    if sep and (label := labels.detector_label(head)) != head:  # its first alert is gone: say the stored code
+    return _title_words(case.title)  # no first alert (gone, or a proposed measure opened the case): the codes
+
+
+def _title_words(title: str) -> str:
+    head, sep, rest = title.partition(" · ")
+    if sep and (label := labels.detector_label(head)) != head:
         return f"{label} · {rest}"
-    head, sep, rest = case.title.partition(": ")
+    head, sep, rest = title.partition(": ")
     if sep and " " not in head and (label := labels.order_source_label(head)) != head:
         return f"{label}：{rest}"
-    return case.title
+    return title
+
+
+def timeline_note(kind: str, note: str | None) -> str | None:
+    """Timeline notes are stored as written, codes included (``detector/fraud_caller 告警 …``); shown in words."""
+    if not note:
+        return note
+    if kind == "case.open":
+        return _title_words(note)
+    if kind in ("alert.new", "alert.merged"):
+        head, sep, rest = note.partition(" ")
+        source, slash, detector = head.partition("/")
+        if sep and slash:
+            return f"{labels.source_label(source)}·{labels.detector_label(detector)} {rest.replace(' score ', ' 分值 ')}"
+    return note
 
 
 def case_row(case: Case, now: datetime, first: Alert | None = None) -> CaseRow:
@@ -191,7 +209,7 @@ def case_file(db: Session, *, case: Case, principal: Principal, settings: Settin
                 "owner": v.owner_masked or "", "class": {"enterprise": "政企", "government": "政府"}.get(v.account_class or "", "")}
                for v in lines],
         alerts=[_alert_row(a) for a in alerts], charts=charts, orders=orders,
-        timeline=[{"at": e.at, "actor": e.actor, "kind": e.kind, "note": e.note,
+        timeline=[{"at": e.at, "actor": e.actor, "kind": e.kind, "note": timeline_note(e.kind, e.note),
                    "from": STATE_LABELS.get(e.from_state, e.from_state) if e.from_state else None,
                    "to": STATE_LABELS.get(e.to_state, e.to_state) if e.to_state else None}
                   for e in service.timeline(db, case_id=case.id)],

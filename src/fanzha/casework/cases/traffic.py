@@ -84,21 +84,59 @@ def from_store(stores: Iterable[Path], msisdn: str, *, limit: int = 500) -> list
             for h, c, o in reversed(rows) if h is not None]  # fmt: skip
 
 
+def on_time_axis(points: list[Point], *, max_buckets: int = 1000) -> list[Point]:
+    """The series with its quiet buckets as zeros, so bars stand where their hour is (not side by side).
+
+    The bucket is the smallest gap between points (an hour for the stores' series); a series that would need
+    more than ``max_buckets`` buckets is left as it is."""
+    if len(points) < 2:
+        return points
+    gaps = [b.t - a.t for a, b in zip(points, points[1:]) if b.t > a.t]
+    if not gaps:
+        return points
+    step = min(gaps)
+    if step < timedelta(minutes=1) or (points[-1].t - points[0].t) / step >= max_buckets:
+        return points
+    have = {p.t: p for p in points}
+    grid = [points[0].t + k * step for k in range(int((points[-1].t - points[0].t) / step) + 1)]
+    if not set(have) <= set(grid):
+        return points  # points off the grid: keep them all as they are
+    zero = 0.0 if points[0].out is not None else None
+    return [have.get(t) or Point(t, 0.0, zero) for t in grid]
+
+
+def _ticks(points: list[Point]) -> list[tuple[int, str]]:
+    """(index, label): the first bucket of each local day for a series over more than a day and a half (on the
+    hourly axis, midnight), else start / middle / end."""
+    span = points[-1].t - points[0].t
+    if span > timedelta(hours=36):
+        local = [p.t.astimezone(CST).date() for p in points]
+        days = [(i, f"{d:%m-%d}") for i, d in enumerate(local) if i and d != local[i - 1]]
+        if len(days) >= 2:
+            every = -(-len(days) // 12)  # at most about a dozen labels
+            return days[::every]
+    return [(i, f"{points[i].t.astimezone(CST):%m-%d %H:%M}") for i in sorted({0, len(points) // 2, len(points) - 1})]
+
+
 def svg(points: list[Point], *, width: int = 720, height: int = 200, title: str = "") -> Markup:
-    """Bars: all calls per bucket (grey), outgoing (red) when known; axis labels in China Standard Time."""
+    """Bars: all calls per bucket (grey), outgoing (red) when known, on a time axis with empty buckets left empty;
+    axis labels in China Standard Time."""
     if not points:
         return Markup('<p class="muted">无话务数据 no traffic data</p>')
-    left, bottom, top = 40, 28, 12
-    plot_w, plot_h = width - left - 8, height - bottom - top
+    points = on_time_axis(points)
+    left, bottom, top, right = 40, 28, 12, 8
+    plot_w, plot_h = width - left - right, height - bottom - top
     peak = max(max(p.calls, p.out or 0) for p in points) or 1.0
     step = plot_w / len(points)
     bar = max(step * 0.8, 1.0)
     parts = [f'<svg class="traffic" role="img" viewBox="0 0 {width} {height}" width="100%" '
              f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
-             f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 8}" y2="{top + plot_h}" stroke="#98a2b3"/>',
+             f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#98a2b3"/>',
              f'<text x="{left - 4}" y="{top + 8}" text-anchor="end" font-size="10">{peak:g}</text>',
              f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" font-size="10">0</text>']  # fmt: skip
     for i, p in enumerate(points):
+        if not p.calls and not p.out:
+            continue
         x = left + i * step
         h = plot_h * p.calls / peak
         local = p.t.astimezone(CST)
@@ -109,9 +147,10 @@ def svg(points: list[Point], *, width: int = 720, height: int = 200, title: str 
             ho = plot_h * p.out / peak
             parts.append(f'<rect class="out" x="{x:.1f}" y="{top + plot_h - ho:.1f}" width="{bar / 2:.1f}" '
                          f'height="{ho:.1f}" fill="#b42318"/>')  # fmt: skip
-    ticks = sorted({0, len(points) // 2, len(points) - 1})
-    for i in ticks:
-        local = points[i].t.astimezone(CST)
-        parts.append(f'<text x="{left + i * step:.1f}" y="{height - 8}" font-size="10">{local:%m-%d %H:%M}</text>')
+    for i, label in _ticks(points):
+        x = left + i * step
+        anchor = "start" if x < left + 30 else "end" if x > width - right - 30 else "middle"
+        parts.append(f'<line x1="{x:.1f}" y1="{top + plot_h}" x2="{x:.1f}" y2="{top + plot_h + 4}" stroke="#98a2b3"/>'
+                     f'<text x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" font-size="10">{label}</text>')  # fmt: skip
     parts.append("</svg>")
     return Markup("".join(parts))

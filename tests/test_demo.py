@@ -61,6 +61,16 @@ def test_demo_end_to_end(tmp_path, monkeypatch):
         assert batch.status == "exported" and batch.line_count > 0
         assert db.scalar(select(func.count()).select_from(ClueFeedback).where(ClueFeedback.batch_id == batch.id)) == 1
     assert verify_manifest(home / batch.folder).ok
+    # The approved query covers call summaries and devices, read from the demo's call-record store.
+    from fanzha.casework.police import service as police_service
+    from fanzha.privacy import Protector
+
+    with session_scope(engine_for(get_settings().db_url)) as db:
+        q = db.execute(select(PoliceQuery)).scalar_one()
+        res = police_service.result(db, q=q, protector=Protector.from_settings(get_settings()),
+                                    stores=get_settings().record_stores)  # fmt: skip
+    sections = {s.scope: s for s in res.sections}
+    assert sections["calls"].rows and sections["devices"].rows
 
     # The last day went through the 24×7 monitor as mediation drops: every record read, lag stored per file.
     from datetime import UTC, datetime, timedelta

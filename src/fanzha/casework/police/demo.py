@@ -55,8 +55,8 @@ def run_police_demo(*, settings: Settings) -> PoliceDemo:
             q = flows.submit(db, key=ctx.key, protector=ctx.protector, actor=officer, body=QueryRequest(
                 subject_type="msisdn", subject=top.subject_key, case_no="咸公(反诈)立字[2026]0418号",
                 legal_basis="《中华人民共和国刑事诉讼法》第五十四条（向有关单位收集、调取证据）",
-                purpose="侦办冒充客服诈骗案，核查主叫号码机主、名下号码、开户网点与告警",
-                scopes=["owner", "lines", "opening", "alerts"]))  # fmt: skip
+                purpose="侦办冒充客服诈骗案，核查主叫号码机主、名下号码、通话概况、使用终端、开户网点与告警",
+                scopes=["owner", "lines", "calls", "devices", "opening", "alerts"]))  # fmt: skip
             flows.decide(db, key=ctx.key, actor=boss, query_id=q.id, body=QueryDecision(
                 approve=True, note="立案文书与调取证据通知书齐全，同意在申请范围内脱敏提供", valid_days=7))  # fmt: skip
             result.query_id, result.query_subject = q.id, q.subject_masked

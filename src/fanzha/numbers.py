@@ -70,6 +70,13 @@ _CARRIER_ZH = {
     "China Broadnet": "中国广电",
 }
 
+
+
+def carrier_label(carrier: str | None) -> str:
+    """中国电信 for "China Telecom" (the carrier names fanzha stores); other names as they are."""
+    return _CARRIER_ZH.get(carrier or "", carrier or "")
+
+
 MOBILE_PATTERN = rf"^(?:{_metadata().mobile.national_number_pattern})$"
 
 

@@ -101,8 +101,9 @@ def test_clear_only_when_granted_and_id_subject_covers_all_lines(engine, setting
     assert res.clear is True
     assert sections["owner"].rows[0][:2] == ["张三丰", world.owner_id]
     assert [r[0] for r in sections["lines"].rows] == [FRAUD, SECOND]
+    assert sections["lines"].rows[0][1:3] == ["手机号码", "正常"]  # codes shown in words
     alerts = sections["alerts"].rows
-    assert [a[1] for a in alerts] == ["fraud_caller"] and alerts[0][6] == world.case_id
+    assert [a[1] for a in alerts] == ["诈骗呼叫"] and alerts[0][6] == world.case_id
 
 
 def test_four_eyes_scope_subset_and_clear_only_if_asked(engine, settings, world, people):

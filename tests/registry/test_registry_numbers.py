@@ -135,3 +135,11 @@ def test_single_digit_is_a_clear_error(value):
     # "-1" once raised IndexError (a server error on the public tip form) instead of NumberError.
     with pytest.raises(NumberError):
         parse_number(value)
+
+
+def test_carrier_names_read_in_chinese():
+    from fanzha.numbers import carrier_label, carrier_of_mobile
+
+    assert carrier_label(carrier_of_mobile("13312345678")) == "中国电信"
+    assert carrier_label("China Mobile") == "中国移动"
+    assert carrier_label("some MVNO") == "some MVNO" and carrier_label(None) == ""

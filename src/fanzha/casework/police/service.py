@@ -7,14 +7,15 @@ period has passed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from fanzha.casework.alerts.labels import detector_label, severity_label
 from fanzha.casework.alerts.models import Alert
 from fanzha.casework.cases.enums import STATE_LABELS, CaseState
 from fanzha.casework.cases.models import Case, CaseLine
@@ -25,7 +26,10 @@ from fanzha.casework.police.enums import (
 )  # fmt: skip
 from fanzha.casework.police.models import PoliceQuery
 from fanzha.casework.police.schemas import QueryOut, QueryResult, Section
+from fanzha.casework.measures.enums import LINE_STATUS_LABELS
+from fanzha.casework.onboarding.rules import LINE_TYPE_LABELS
 from fanzha.casework.registry.models import Clerk, Line, Person, Shop
+from fanzha.numbers import carrier_label
 from fanzha.privacy import Protector, mask_id, mask_msisdn, mask_name, redact
 
 MAX_LINES = 50  # lines under one ID shown at most
@@ -186,7 +190,8 @@ def _lines(db: Session, subject: _Subject, shown: _Shown) -> Section:
         return sec
     lines = db.execute(select(Line).where(Line.person_id == subject.person.id)
                        .order_by(Line.open_time, Line.msisdn).limit(MAX_LINES)).scalars()  # fmt: skip
-    sec.rows = [[shown.msisdn(ln.msisdn), ln.line_type, ln.status, ln.carrier or "", ln.open_time] for ln in lines]
+    sec.rows = [[shown.msisdn(ln.msisdn), LINE_TYPE_LABELS.get(ln.line_type, ln.line_type),
+                 LINE_STATUS_LABELS.get(ln.status, ln.status), carrier_label(ln.carrier), ln.open_time] for ln in lines]
     return sec
 
 
@@ -241,7 +246,8 @@ def _alerts(db: Session, subject: _Subject, shown: _Shown) -> Section:
                                          .where(CaseLine.msisdn.in_(numbers))).scalars()}  # fmt: skip
     for a in alerts:
         case = cases.get(a.case_id or -1)
-        sec.rows.append([shown.msisdn(a.subject_key), a.detector, round(a.score, 3), a.severity, a.event_time,
+        sec.rows.append([shown.msisdn(a.subject_key), detector_label(a.detector), round(a.score, 3),
+                         severity_label(a.severity), a.event_time,
                          redact(a.reasons)[:200], a.case_id or "",
                          STATE_LABELS.get(CaseState(case.state), case.state) if case else ""])  # fmt: skip
     if not sec.rows:

@@ -99,3 +99,15 @@ def test_demo_end_to_end(tmp_path, monkeypatch):
     points = from_store(get_settings().record_stores, line)
     week = sum(1 for f in (home / "demo" / "cdr").glob("*.csv") for r in open(f, encoding="utf-8") if line in r.split(",")[1])
     assert points and sum(p.calls for p in points) == week
+    # A case whose measure went through shows on its traffic chart where the measure took effect.
+    from fanzha.casework.auth import service as auth_service
+    from fanzha.casework.cases import present
+    from fanzha.casework.cases.models import Case
+    from fanzha.casework.measures.models import MeasureOrder
+
+    with session_scope(engine_for(get_settings().db_url)) as db:
+        order = db.execute(select(MeasureOrder).where(MeasureOrder.status == "done", MeasureOrder.case_id.is_not(None))
+                           .order_by(MeasureOrder.id).limit(1)).scalar_one()  # fmt: skip
+        reviewer = auth_service.principal_for(auth_service.get_user(db, username="demo_reviewer_l2"), via="cli")
+        file = present.case_file(db, case=db.get(Case, order.case_id), principal=reviewer, settings=get_settings())
+    assert any('class="mark"' in str(chart) for _, chart in file.charts)

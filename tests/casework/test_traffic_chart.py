@@ -40,3 +40,16 @@ def test_a_week_is_labelled_by_day_and_no_data_says_so():
     assert labels == ["11-23", "11-24", "11-25", "11-26", "11-27", "11-28"]
     assert 'class="out"' not in chart  # outgoing unknown: no red bars
     assert "无话务数据" in str(svg([]))
+
+
+def test_a_measure_is_marked_where_it_took_effect():
+    from datetime import UTC
+
+    hours = [Point(T0 + timedelta(hours=h), 2, 1) for h in range(10)]
+    took = (T0 + timedelta(hours=4, minutes=20)).astimezone(UTC).replace(tzinfo=None)  # as SQLite returns it
+    chart = str(svg(hours, marks=[(took, "停机"), (T0 + timedelta(days=3), "复机")]))
+    assert chart.count('class="mark"') == 1  # the one after the series is left out
+    assert "停机 11-22 14:20" in chart
+    mark_x = float(re.search(r'<g class="mark"><line x1="([\d.]+)"', chart).group(1))
+    bars = _bars(chart)
+    assert bars[4] < mark_x < bars[5]  # in the bucket of 14:00

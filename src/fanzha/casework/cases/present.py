@@ -189,15 +189,19 @@ def case_file(db: Session, *, case: Case, principal: Principal, settings: Settin
     lines = service.case_lines(db, case_id=case.id)
     alerts = service.case_alerts(db, case_id=case.id)
     charts = []
+    case_orders = service.case_orders(db, case_id=case.id)
+    done = [o for o in case_orders if o.status == OrderStatus.DONE and o.done_at]
     for ln in [v for v in lines if v.relation == "subject"][:3]:
         own = [a.evidence for a in alerts if a.subject_type == "msisdn" and a.subject_key == ln.msisdn]
         points = traffic.from_evidence(own) or traffic.from_store(settings.record_stores, ln.msisdn)
-        charts.append((mask_msisdn(ln.msisdn), traffic.svg(points, title=f"{mask_msisdn(ln.msisdn)} 话务")))
+        # When a measure on this line took effect: does its traffic stop there?
+        marks = [(o.done_at, MEASURE_LABELS[Measure(o.measure)]) for o in done if o.msisdn == ln.msisdn]
+        charts.append((mask_msisdn(ln.msisdn), traffic.svg(points, title=f"{mask_msisdn(ln.msisdn)} 话务", marks=marks)))
     orders = [{"id": o.id, "msisdn": mask_msisdn(o.msisdn), "measure": MEASURE_LABELS[Measure(o.measure)],
                "status": o.status, "status_label": ORDER_STATUS_LABELS[OrderStatus(o.status)], "attempts": o.attempts,
                "error": o.last_error, "next": o.next_attempt_at, "source": o.source,
                "source_label": labels.order_source_label(o.source), "key": o.order_key[:12]}
-              for o in service.case_orders(db, case_id=case.id)]  # fmt: skip
+              for o in case_orders]  # fmt: skip
     first = min(alerts, key=lambda a: a.id, default=None)
     row = case_row(case, now, first)
     return CaseFile(

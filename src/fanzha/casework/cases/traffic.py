@@ -10,9 +10,10 @@ Where the series comes from, first found wins:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from markupsafe import Markup, escape
@@ -118,9 +119,11 @@ def _ticks(points: list[Point]) -> list[tuple[int, str]]:
     return [(i, f"{points[i].t.astimezone(CST):%m-%d %H:%M}") for i in sorted({0, len(points) // 2, len(points) - 1})]
 
 
-def svg(points: list[Point], *, width: int = 720, height: int = 200, title: str = "") -> Markup:
+def svg(points: list[Point], *, width: int = 720, height: int = 200, title: str = "",
+        marks: Sequence[tuple[datetime, str]] = ()) -> Markup:
     """Bars: all calls per bucket (grey), outgoing (red) when known, on a time axis with empty buckets left empty;
-    axis labels in China Standard Time."""
+    axis labels in China Standard Time. ``marks`` (time, label), e.g. when a measure took effect, are dashed
+    vertical lines at their bucket, so one sees whether the traffic stopped; marks outside the series are left out."""
     if not points:
         return Markup('<p class="muted">无话务数据 no traffic data</p>')
     points = on_time_axis(points)
@@ -147,6 +150,18 @@ def svg(points: list[Point], *, width: int = 720, height: int = 200, title: str 
             ho = plot_h * p.out / peak
             parts.append(f'<rect class="out" x="{x:.1f}" y="{top + plot_h - ho:.1f}" width="{bar / 2:.1f}" '
                          f'height="{ho:.1f}" fill="#b42318"/>')  # fmt: skip
+    times = [p.t for p in points]
+    bucket = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else timedelta(hours=1)
+    for at, label in marks:
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)  # stored times are UTC (SQLite hands them back naive)
+        if not times[0] <= at < times[-1] + bucket:
+            continue
+        x = left + (bisect_right(times, at) - 1) * step + bar / 2
+        parts.append(f'<g class="mark"><line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}" stroke="#1d2939" '
+                     f'stroke-dasharray="3,2"/><text x="{x + 3 if x < width * 0.7 else x - 3:.1f}" y="{top + 8}" font-size="10" '
+                     f'text-anchor="{"start" if x < width * 0.7 else "end"}" fill="#1d2939">'
+                     f'{escape(label)} {at.astimezone(CST):%m-%d %H:%M}</text></g>')  # fmt: skip
     for i, label in _ticks(points):
         x = left + i * step
         anchor = "start" if x < left + 30 else "end" if x > width - right - 30 else "middle"

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
 
-from fanzha.casework.audit import flows, service
+from fanzha.casework.audit import flows, labels, service
 from fanzha.casework.audit.schemas import AuditEventOut, AuditQuery, VerifyResult
 from fanzha.casework.auth.enums import Permission
 from fanzha.casework.auth.principal import Principal
@@ -17,7 +17,16 @@ from fanzha.web.security import csrf_protect
 from fanzha.web.templating import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
-SUBJECT_TYPES = ["user", "line", "person", "case", "alert"]
+SUBJECT_TYPES = ["user", "line", "person", "case", "alert", "onboarding_check", "police_query", "blacklist_entry",
+                 "trace_report"]
+
+
+def _page(request: Request, *, events: list, form: dict, status_code: int = 200, **extra):
+    """The page with the codes in words: actions and subject types read as labels, codes kept for the search."""
+    return render(request, "audit.html", {
+        "events": events, "form": form, "subject_types": [(t, labels.subject_type_label(t)) for t in SUBJECT_TYPES],
+        "actions": sorted(labels.ACTION_LABELS.items()), "action_label": labels.action_label,
+        "subject_label": labels.subject_type_label, **extra}, status_code=status_code)  # fmt: skip
 
 
 def _day(value: str, *, end: bool) -> datetime | None:
@@ -31,7 +40,7 @@ def _day(value: str, *, end: bool) -> datetime | None:
 @router.get("/audit", include_in_schema=False)
 def audit_page(request: Request, db: Db, _: Principal = Depends(require(Permission.AUDIT_READ))):
     events = [service.present(e) for e in service.search(db, query=AuditQuery(limit=50))]
-    return render(request, "audit.html", {"events": events, "form": {}, "subject_types": SUBJECT_TYPES})
+    return _page(request, events=events, form={})
 
 
 @router.post("/audit", include_in_schema=False)
@@ -54,11 +63,9 @@ def audit_search(
             limit=200,
         )  # fmt: skip
     except ValidationError:
-        return render(request, "audit.html", {"events": [], "form": form, "subject_types": SUBJECT_TYPES,
-                                              "error": "查询条件无效 invalid filter"}, status_code=422)  # fmt: skip
+        return _page(request, events=[], form=form, error="查询条件无效 invalid filter", status_code=422)
     events = [service.present(e) for e in flows.search(db, key=request.app.state.audit_key, actor=who, query=query)]
-    return render(request, "audit.html", {"events": events, "form": form, "subject_types": SUBJECT_TYPES,
-                                          "searched": True})  # fmt: skip
+    return _page(request, events=events, form=form, searched=True)
 
 
 @router.post("/api/audit/search", response_model=list[AuditEventOut], tags=["audit"])

@@ -123,6 +123,8 @@ def test_export_package_hashes_verify_and_tampering_is_caught(engine, settings, 
     with (folder / "lines.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["号码"] for r in rows} == {FRAUD, SECOND, *SIMS}  # clear numbers: they are the clue
+    fraud_row = next(r for r in rows if r["号码"] == FRAUD)
+    assert (fraud_row["类型"], fraud_row["状态"], fraud_row["告警类型"]) == ("手机号码", "正常", "诈骗呼叫")  # in words
     assert all("三丰" not in r["机主(脱敏)"] for r in rows) and world.owner_id not in (folder / "lines.csv").read_text()
     wb = load_workbook(folder / "clues.xlsx")
     assert wb.sheetnames == ["线索号码", "证据", "批次信息"] and wb["线索号码"].max_row == len(rows) + 1

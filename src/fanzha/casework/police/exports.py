@@ -20,6 +20,9 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
+from fanzha.casework.alerts.labels import detector_label, severity_label
+from fanzha.numbers import carrier_label
+
 LINE_COLUMNS = ["序号", "号码", "类型", "状态", "运营商", "开户时间", "营业厅", "营业员", "机主(脱敏)", "证件号码(脱敏)",
                 "来源", "来源编号", "案件编号", "告警类型", "最高得分", "设备组", "原因"]  # fmt: skip
 EVIDENCE_COLUMNS = ["号码", "告警类型", "得分", "等级", "事件时间", "原因", "证据(JSON)"]
@@ -61,6 +64,8 @@ def _cst(at) -> str:
 
 def line_rows(lines: list) -> list[list]:
     """``lines``: ClueBatchLine rows (evidence JSON snapshot inside), in batch order."""
+    from fanzha.casework.measures.enums import LINE_STATUS_LABELS
+    from fanzha.casework.onboarding.rules import LINE_TYPE_LABELS
     from fanzha.casework.police.enums import SOURCE_LABELS, SourceKind
 
     rows = []
@@ -68,11 +73,12 @@ def line_rows(lines: list) -> list[list]:
         ev = json.loads(ln.evidence or "{}")
         line, owner, alerts = ev.get("line") or {}, ev.get("owner") or {}, ev.get("alerts") or []
         rows.append([
-            i, ln.msisdn, line.get("type", ""), line.get("status", ""), line.get("carrier", ""),
+            i, ln.msisdn, LINE_TYPE_LABELS.get(line.get("type", ""), line.get("type", "")),
+            LINE_STATUS_LABELS.get(line.get("status", ""), line.get("status", "")), carrier_label(line.get("carrier")),
             _cst(datetime.fromisoformat(line["open_time"])) if line.get("open_time") else "", line.get("shop_id", ""),
             line.get("clerk_id", ""), owner.get("name", ""), owner.get("id", ""),
             SOURCE_LABELS[SourceKind(ln.source_kind)], ln.source_ref, ln.case_id or "",
-            "、".join(sorted({a["detector"] for a in alerts})), max((a["score"] for a in alerts), default=""),
+            "、".join(sorted({detector_label(a["detector"]) for a in alerts})), max((a["score"] for a in alerts), default=""),
             ev.get("group", ""), "；".join(dict.fromkeys(a["reasons"] for a in alerts if a.get("reasons")))[:500],
         ])  # fmt: skip
     return rows
@@ -82,7 +88,7 @@ def evidence_rows(lines: list) -> list[list]:
     rows = []
     for ln in lines:
         for a in json.loads(ln.evidence or "{}").get("alerts") or []:
-            rows.append([ln.msisdn, a["detector"], a["score"], a["severity"],
+            rows.append([ln.msisdn, detector_label(a["detector"]), a["score"], severity_label(a["severity"]),
                          _cst(datetime.fromisoformat(a["event_time"])) if a.get("event_time") else "",
                          a.get("reasons", ""), json.dumps(a.get("evidence") or {}, ensure_ascii=False)])  # fmt: skip
     return rows

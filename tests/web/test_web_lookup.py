@@ -30,6 +30,7 @@ def test_page_lookup_is_masked_and_audited(client, web_app, registry, make_user,
     r = client.post("/lines", data={"id_no": owner.id_no, "csrf_token": csrf_from(form.text)})
     assert r.status_code == 200
     assert "133****0001" in r.text and "189****0002" in r.text  # both lines of the owner
+    assert "<td>手机号码</td><td>正常</td>" in r.text  # registry codes in words
     assert "张**" in r.text and owner.id_no[:4] + "*" * 10 + owner.id_no[-4:] in r.text
     _no_clear_values(r.text, registry)
     assert "/lines/unmask" not in r.text  # an analyst has no unmask right: no button either

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fanzha.db import Base
@@ -29,9 +29,19 @@ class Alert(Base):
     evidence: Mapped[str] = mapped_column(Text, default="{}", comment="JSON")
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     raised_by: Mapped[str] = mapped_column(String(64))
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
     hits: Mapped[int] = mapped_column(Integer, default=1, comment="alerts merged into this one, itself included")
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
 
-    __table_args__ = (Index("ix_alerts_subject", "subject_type", "subject_key", "last_seen"),)
+    __table_args__ = (
+        Index("ix_alerts_subject", "subject_type", "subject_key", "last_seen"),
+        # The inbox (primary alerts only): its pages walk the newest first, its filter lists the detectors.
+        Index("ix_alerts_inbox", "last_seen", "id", postgresql_where=text("merged_into_id IS NULL"),
+              sqlite_where=text("merged_into_id IS NULL")),
+        Index("ix_alerts_inbox_detector", "detector", "severity", postgresql_where=text("merged_into_id IS NULL"),
+              sqlite_where=text("merged_into_id IS NULL")),
+        # The merged ones, by the alert they joined (a full index here drew SQLite's planner away from the above).
+        Index("ix_alerts_merged_into_id", "merged_into_id", postgresql_where=text("merged_into_id IS NOT NULL"),
+              sqlite_where=text("merged_into_id IS NOT NULL")),
+    )

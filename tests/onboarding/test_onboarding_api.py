@@ -72,3 +72,19 @@ def test_api_blacklist_manual_entry_and_accountability_permissions(client, make_
     assert client.post("/api/blacklist/entries", json={**body, "id_no": "123"}, headers=police).status_code == 422
     assert client.get("/api/accountability?by=clerk", headers=sup).json() == {"by": "clerk", "years": [], "rows": []}
     assert client.get("/api/accountability", headers=api_headers("api_clerk3")).status_code == 403
+
+
+def test_counter_page_lists_recent_checks_in_words(client, make_user, api_headers, login, web_app):
+    from fanzha.casework.registry.models import Shop
+    from fanzha.db import session_scope
+
+    with session_scope(web_app.state.engine) as db:
+        db.add(Shop(shop_id="S001"))
+    pw = make_user("page_clerk", roles=["clerk"], shops=["S001"])
+    body = {"id_no": make_id("421202", date(1986, 4, 4), 95), "name": "吴七", "purpose": "本人使用",
+            "lines": [{"line_type": "mobile", "count": 1}]}  # fmt: skip
+    assert client.post("/api/onboarding/checks", json=body, headers=api_headers("page_clerk")).json()["decision"] == "pass"
+    login(client, "page_clerk", pw)
+    page = client.get("/onboarding").text
+    recent = page[page.index('id="recent"'):]
+    assert "<td>通过</td><td>已通过</td>" in recent and ">pass<" not in recent and ">passed<" not in recent

@@ -10,6 +10,7 @@ from fanzha.casework.auth.enums import Permission
 from fanzha.casework.auth.principal import Principal
 from fanzha.casework.onboarding import accountability, flows, service
 from fanzha.casework.onboarding.crosscarrier import make_registry
+from fanzha.casework.onboarding.enums import DECISION_LABELS, STATUS_LABELS
 from fanzha.casework.onboarding.rules import LINE_TYPE_LABELS, load_rules
 from fanzha.casework.onboarding.schemas import CheckRequest, CheckResult, LineRequest, ReviewRequest, SignRequest, StepRequest
 from fanzha.casework.types import Text
@@ -48,11 +49,16 @@ def _result(db, request: Request, who: Principal, check_id: int) -> CheckResult:
 
 # --- pages ---------------------------------------------------------------------------------------
 
+def _counter(request: Request, db, who: Principal, *, status_code: int = 200, **extra):
+    """The counter page with the clerk's recent checks (their decisions and states in words)."""
+    return render(request, "onboarding_counter.html", {
+        "recent": flows.recent_for(db, actor=who), "line_types": LINE_TYPE_LABELS, "shops": sorted(who.shops),
+        "decision_labels": DECISION_LABELS, "status_labels": STATUS_LABELS, **extra}, status_code=status_code)  # fmt: skip
+
+
 @router.get("/onboarding", include_in_schema=False)
 def counter_page(request: Request, db: Db, who: Principal = Depends(require(CHECK))):
-    recent = flows.recent_for(db, actor=who)
-    return render(request, "onboarding_counter.html", {"recent": recent, "line_types": LINE_TYPE_LABELS,
-                                                       "shops": sorted(who.shops)})  # fmt: skip
+    return _counter(request, db, who)
 
 
 @router.post("/onboarding", include_in_schema=False)
@@ -69,9 +75,7 @@ def counter_submit(
     try:
         body = CheckRequest(id_no=id_no, name=name, lines=lines, purpose=purpose, shop_id=shop_id or None)
     except ValidationError:
-        return render(request, "onboarding_counter.html", {
-            "error": "请填写证件号码、姓名，并至少申请一个号码。", "recent": flows.recent_for(db, actor=who),
-            "line_types": LINE_TYPE_LABELS, "shops": sorted(who.shops)}, status_code=422)  # fmt: skip
+        return _counter(request, db, who, error="请填写证件号码、姓名，并至少申请一个号码。", status_code=422)
     try:
         check = flows.submit_check(db, gate=gate_of(request), actor=who, request=body)
     except flows.GateError as exc:

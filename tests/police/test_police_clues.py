@@ -73,6 +73,10 @@ def test_selection_dedups_and_numbers_batches(engine, settings, world, boss):
         box = json.loads(got[SIMS[1]].evidence)
         assert box["group"].startswith("imei:") and [a["detector"] for a in box["alerts"]] == ["simbox"]
         assert clues.get_batch(db, batch_id=bid).line_count == len(lines) == 6
+        # what the batch form offers, in words
+        titles = [c["title"] for c in clues.candidate_cases(db)]
+        assert titles and not any("fraud_caller" in t for t in titles)
+        assert all(b["subject"].startswith(("设备 ", "基站小区 ")) for b in clues.candidate_simbanks(db))
 
 
 @pytest.mark.parametrize("kw, message", [

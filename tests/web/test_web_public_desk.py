@@ -45,6 +45,8 @@ def test_report_api_alerts_own_line_and_queue_shows_sla(client, make_user, api_h
     assert 'class="overdue"' not in rows[1] and "A3" in rows[1]
     assert own not in page.text  # masked
     assert "举报：冒充公检法及政府机关" in client.get("/alerts", params={"source": "report"}).text
+    report_page = client.get(f"/reports/{body['id']}").text
+    assert "本网号码</strong>（登记状态 正常）" in report_page  # the line's status in words
 
     checked = client.post(f"/api/reports/{body['id']}/check", json={"status": "confirmed", "note": "已核实"}, headers=h)
     assert checked.status_code == 200 and checked.json()["status"] == "confirmed" and checked.json()["overdue"]

@@ -12,10 +12,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from fanzha.casework.alerts.labels import subject_type_label
 from fanzha.casework.alerts.models import Alert
 from fanzha.casework.alerts.service import LINE_KEYS, _values
 from fanzha.casework.cases.enums import STATE_LABELS, CaseState
 from fanzha.casework.cases.models import Case, CaseLine
+from fanzha.casework.cases.present import case_title
 from fanzha.casework.police.enums import BATCH_STATUS_LABELS, BatchStatus, SourceKind
 from fanzha.casework.police.models import ClueBatch, ClueBatchFile, ClueBatchLine, ClueFeedback
 from fanzha.casework.police.schemas import BatchFileOut, BatchOut
@@ -144,7 +146,7 @@ def candidate_cases(db: Session, *, limit: int = 100) -> list[dict]:
         select(Case, func.count(CaseLine.id)).join(CaseLine, CaseLine.case_id == Case.id, isouter=True)
         .where(Case.state.in_(wanted)).group_by(Case.id).order_by(Case.id.desc()).limit(limit)
     ).all()  # fmt: skip
-    return [{"id": c.id, "title": redact(c.title), "state": STATE_LABELS[CaseState(c.state)], "lines": n,
+    return [{"id": c.id, "title": redact(case_title(c, None)), "state": STATE_LABELS[CaseState(c.state)], "lines": n,
              "score": round(c.max_score, 3)} for c, n in rows]  # fmt: skip
 
 
@@ -154,7 +156,7 @@ def candidate_simbanks(db: Session, *, limit: int = 100) -> list[dict]:
     out = []
     for a in rows:
         members = _values(json.loads(a.evidence or "{}"), LINE_KEYS)
-        out.append({"id": a.id, "subject": f"{a.subject_type} {a.subject}", "lines": len(members),
+        out.append({"id": a.id, "subject": f"{subject_type_label(a.subject_type)} {a.subject}", "lines": len(members),
                     "score": round(a.score, 3), "reasons": redact(a.reasons)[:120]})  # fmt: skip
     return out
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 from fanzha.config import Settings, get_settings
 from fanzha.privacy import Protector
@@ -76,3 +76,8 @@ def input_time(at: datetime | None) -> datetime | None:
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone(timedelta(hours=8)))
     return at.astimezone(UTC)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight China Standard Time of ``day``, as UTC: the bounds of filters by day (days are CST days)."""
+    return input_time(datetime.combine(day, time()))

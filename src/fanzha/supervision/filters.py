@@ -7,10 +7,12 @@ to a county through their lines. ``None`` means the whole prefecture.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from fanzha.casework.context import day_start
 
 CST = timezone(timedelta(hours=8))
 DEFAULT_DAYS = 14
@@ -29,12 +31,12 @@ class KpiFilter:
     @property
     def since(self) -> datetime:
         """Start of the first day, as an aware UTC time (what the database stores)."""
-        return datetime.combine(self.start, time(), CST).astimezone(UTC)
+        return day_start(self.start)
 
     @property
     def until(self) -> datetime:
         """Start of the day after the last day (exclusive bound), UTC."""
-        return datetime.combine(self.end + timedelta(days=1), time(), CST).astimezone(UTC)
+        return day_start(self.end + timedelta(days=1))
 
     @property
     def days(self) -> list[date]:

@@ -11,8 +11,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from fanzha.casework.auth.enums import ROLE_LABELS, Role
-from fanzha.casework.measures.enums import LINE_STATUS_LABELS
-from fanzha.casework.onboarding.rules import LINE_TYPE_LABELS
+from fanzha.casework.measures.enums import line_status_label
+from fanzha.casework.onboarding.rules import line_type_label
 from fanzha.numbers import carrier_label
 from fanzha.web import nav
 from fanzha.web.security import CSRF_FIELD, csrf_token, set_csrf_cookie
@@ -41,8 +41,8 @@ def environment() -> Environment:
         )
         _env.filters["cst"] = _cst
         # Registry codes in words (their owners keep the labels): mobile → 手机号码, suspended → 停机.
-        _env.filters["line_type"] = lambda code: LINE_TYPE_LABELS.get(code, code or "")
-        _env.filters["line_status"] = lambda code: LINE_STATUS_LABELS.get(code, code or "")
+        _env.filters["line_type"] = line_type_label
+        _env.filters["line_status"] = line_status_label
         _env.filters["carrier"] = carrier_label
         _env.globals["role_label"] = lambda r: ROLE_LABELS.get(Role(r), r) if r in Role._value2member_map_ else r
     return _env

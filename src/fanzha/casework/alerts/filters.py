@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from fanzha.casework.alerts.labels import SEVERITY_LABELS, SOURCE_LABELS
+from fanzha.casework.context import day_start
 
-CST = timezone(timedelta(hours=8))
 CASE_CHOICES = {"with": "已立案", "without": "未立案"}
 MAX_DETECTOR = 32  # Alert.detector's column width
 
@@ -28,12 +28,12 @@ class InboxFilter:
 
     @property
     def since(self) -> datetime | None:
-        return datetime.combine(self.start, time(), CST).astimezone(UTC) if self.start else None
+        return day_start(self.start) if self.start else None
 
     @property
     def until(self) -> datetime | None:
         """Start of the day after ``end`` (exclusive bound), UTC."""
-        return datetime.combine(self.end + timedelta(days=1), time(), CST).astimezone(UTC) if self.end else None
+        return day_start(self.end + timedelta(days=1)) if self.end else None
 
     def query(self) -> dict[str, str]:
         """The filter as query-string parameters (paging links keep it)."""

@@ -13,10 +13,12 @@ import json
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from markupsafe import Markup, escape
+
+from fanzha.casework.context import aware
 
 CST = timezone(timedelta(hours=8))
 
@@ -153,8 +155,7 @@ def svg(points: list[Point], *, width: int = 720, height: int = 200, title: str 
     times = [p.t for p in points]
     bucket = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else timedelta(hours=1)
     for at, label in marks:
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=UTC)  # stored times are UTC (SQLite hands them back naive)
+        at = aware(at)  # stored times are UTC (SQLite hands them back naive)
         if not times[0] <= at < times[-1] + bucket:
             continue
         x = left + (bisect_right(times, at) - 1) * step + bar / 2

@@ -37,6 +37,11 @@ LINE_STATUS_LABELS = {
 }  # fmt: skip
 
 
+def line_status_label(code: str | None) -> str:
+    """停机 for "suspended"; an unknown code as it is."""
+    return LINE_STATUS_LABELS.get(code or "", code or "")
+
+
 class OrderStatus(StrEnum):
     PENDING = "pending"  # committed, not yet sent (or the sender crashed before sending)
     SENDING = "sending"  # claimed by a dispatcher; a stale claim is taken over after the lease

@@ -15,6 +15,11 @@ LINE_TYPES = ("mobile", "fixed", "iot")
 LINE_TYPE_LABELS = {"mobile": "手机号码", "fixed": "固定电话", "iot": "物联网卡"}
 
 
+def line_type_label(code: str | None) -> str:
+    """手机号码 for "mobile"; an unknown code as it is."""
+    return LINE_TYPE_LABELS.get(code or "", code or "")
+
+
 @dataclass(frozen=True)
 class AgeBand:
     name: str

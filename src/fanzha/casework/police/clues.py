@@ -17,6 +17,7 @@ from fanzha.casework.alerts.models import Alert
 from fanzha.casework.alerts.service import LINE_KEYS, _values
 from fanzha.casework.cases.enums import STATE_LABELS, CaseState
 from fanzha.casework.cases.models import Case, CaseLine
+from fanzha.casework.cases import service as cases_service
 from fanzha.casework.cases.present import case_title
 from fanzha.casework.police.enums import BATCH_STATUS_LABELS, BatchStatus, SourceKind
 from fanzha.casework.police.models import ClueBatch, ClueBatchFile, ClueBatchLine, ClueFeedback
@@ -146,8 +147,9 @@ def candidate_cases(db: Session, *, limit: int = 100) -> list[dict]:
         select(Case, func.count(CaseLine.id)).join(CaseLine, CaseLine.case_id == Case.id, isouter=True)
         .where(Case.state.in_(wanted)).group_by(Case.id).order_by(Case.id.desc()).limit(limit)
     ).all()  # fmt: skip
-    return [{"id": c.id, "title": redact(case_title(c, None)), "state": STATE_LABELS[CaseState(c.state)], "lines": n,
-             "score": round(c.max_score, 3)} for c, n in rows]  # fmt: skip
+    firsts = cases_service.first_alerts(db, case_ids=[c.id for c, _ in rows])  # titles as the case queue shows them
+    return [{"id": c.id, "title": redact(case_title(c, firsts.get(c.id))), "state": STATE_LABELS[CaseState(c.state)],
+             "lines": n, "score": round(c.max_score, 3)} for c, n in rows]  # fmt: skip
 
 
 def candidate_simbanks(db: Session, *, limit: int = 100) -> list[dict]:

@@ -64,8 +64,8 @@ def _cst(at) -> str:
 
 def line_rows(lines: list) -> list[list]:
     """``lines``: ClueBatchLine rows (evidence JSON snapshot inside), in batch order."""
-    from fanzha.casework.measures.enums import LINE_STATUS_LABELS
-    from fanzha.casework.onboarding.rules import LINE_TYPE_LABELS
+    from fanzha.casework.measures.enums import line_status_label
+    from fanzha.casework.onboarding.rules import line_type_label
     from fanzha.casework.police.enums import SOURCE_LABELS, SourceKind
 
     rows = []
@@ -73,8 +73,8 @@ def line_rows(lines: list) -> list[list]:
         ev = json.loads(ln.evidence or "{}")
         line, owner, alerts = ev.get("line") or {}, ev.get("owner") or {}, ev.get("alerts") or []
         rows.append([
-            i, ln.msisdn, LINE_TYPE_LABELS.get(line.get("type", ""), line.get("type", "")),
-            LINE_STATUS_LABELS.get(line.get("status", ""), line.get("status", "")), carrier_label(line.get("carrier")),
+            i, ln.msisdn, line_type_label(line.get("type")), line_status_label(line.get("status")),
+            carrier_label(line.get("carrier")),
             _cst(datetime.fromisoformat(line["open_time"])) if line.get("open_time") else "", line.get("shop_id", ""),
             line.get("clerk_id", ""), owner.get("name", ""), owner.get("id", ""),
             SOURCE_LABELS[SourceKind(ln.source_kind)], ln.source_ref, ln.case_id or "",

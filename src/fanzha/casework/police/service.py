@@ -26,8 +26,8 @@ from fanzha.casework.police.enums import (
 )  # fmt: skip
 from fanzha.casework.police.models import PoliceQuery
 from fanzha.casework.police.schemas import QueryOut, QueryResult, Section
-from fanzha.casework.measures.enums import LINE_STATUS_LABELS
-from fanzha.casework.onboarding.rules import LINE_TYPE_LABELS
+from fanzha.casework.measures.enums import line_status_label
+from fanzha.casework.onboarding.rules import line_type_label
 from fanzha.casework.registry.models import Clerk, Line, Person, Shop
 from fanzha.numbers import carrier_label
 from fanzha.privacy import Protector, mask_id, mask_msisdn, mask_name, redact
@@ -190,8 +190,8 @@ def _lines(db: Session, subject: _Subject, shown: _Shown) -> Section:
         return sec
     lines = db.execute(select(Line).where(Line.person_id == subject.person.id)
                        .order_by(Line.open_time, Line.msisdn).limit(MAX_LINES)).scalars()  # fmt: skip
-    sec.rows = [[shown.msisdn(ln.msisdn), LINE_TYPE_LABELS.get(ln.line_type, ln.line_type),
-                 LINE_STATUS_LABELS.get(ln.status, ln.status), carrier_label(ln.carrier), ln.open_time] for ln in lines]
+    sec.rows = [[shown.msisdn(ln.msisdn), line_type_label(ln.line_type), line_status_label(ln.status),
+                 carrier_label(ln.carrier), ln.open_time] for ln in lines]
     return sec
 
 

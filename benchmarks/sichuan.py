@@ -1,10 +1,12 @@
 """Fraud-caller model on real data: Sichuan 2020 (GAT-COBO preprocessing), the authors' split.
 
-    python benchmarks/sichuan.py [--data ../shared/external-data/sichuan-graph-gatcobo] [--seeds 10] [--first-seed 0]
+    python benchmarks/sichuan.py [--data ../shared/external-data/sichuan-graph-gatcobo] [--seeds 10] [--blocks 8]
 
 Trains on the first 60 % of rows (file order), picks the alert threshold on the next 20 %
 (validation; best binary F1) and reports the last 20 % (test): AUC, binary F1 (fraud class),
-macro F1. Two models in the same run: plain gradient boosting on the 55 features, and fanzha's
+macro F1. Each figure is the mean over BLOCKS independent runs of SEEDS averaged models (block k
+uses seeds FIRST + k*SEEDS ...): the test set has 1222 lines and one 10-seed run moves macro F1 by
+about ±0.25 from the next, so a single run can land either side of the published figure. Two models in the same run: plain gradient boosting on the 55 features, and fanzha's
 fraud-caller model (the same features + call-graph aggregates in which only training labels are
 used, a line's own label never in its own features + each feature's difference to the line's
 neighbours). Test labels are read only to score the final predictions.
@@ -76,8 +78,8 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with all_feat_with_label.csv and node_adj_sparse.npz")
     ap.add_argument("--seeds", type=int, default=10, help="models averaged per variant")
-    ap.add_argument("--first-seed", type=int, default=0,
-                    help="seeds FIRST..FIRST+SEEDS-1 (other blocks show the seed-to-seed spread)")
+    ap.add_argument("--blocks", type=int, default=8, help="independent runs of SEEDS models; figures are their mean")
+    ap.add_argument("--first-seed", type=int, default=0, help="block k uses seeds FIRST+k*SEEDS .. FIRST+(k+1)*SEEDS-1")
     ap.add_argument("--rounds", type=int, default=1000, help="maximum boosting rounds (early stopping on validation)")
     args = ap.parse_args(argv)
 
@@ -92,13 +94,23 @@ def main(argv=None) -> dict:
     rows = {}
     for name, X, docs in (("plain GBM, 55 features", plain, None), ("fanzha fraud_caller (features + graph)", full, graph_docs)):
         t = time.perf_counter()
-        p, thr, _ = fit_predict(X, y, g, seeds=args.seeds, rounds=args.rounds, docs=docs, first_seed=args.first_seed)
-        m = binary_metrics(y[g.test], p[g.test], thr)
-        m["macro_f1_95"] = macro_f1_interval(y[g.test], p[g.test] >= thr)
+        blocks = []
+        for k in range(args.blocks):
+            p, thr, _ = fit_predict(X, y, g, seeds=args.seeds, rounds=args.rounds, docs=docs,
+                                    first_seed=args.first_seed + k * args.seeds)
+            blocks.append(binary_metrics(y[g.test], p[g.test], thr))
+            if k == 0:
+                first_interval = macro_f1_interval(y[g.test], p[g.test] >= thr)
+            print(f"  {name}: block {k + 1}/{args.blocks} macro F1 {blocks[-1]['macro_f1'] * 100:.2f}", flush=True)
+        m = {key: float(np.mean([b[key] for b in blocks])) for key in ("auc", "f1", "macro_f1", "precision", "recall", "threshold")}
+        m["blocks_macro_f1"] = [b["macro_f1"] for b in blocks]
+        m["macro_f1_95"] = first_interval
         m["seconds"] = time.perf_counter() - t
         rows[name] = m
     print(f"Sichuan 2020 (GAT-COBO preprocessing): {len(y)} users, {int(y.sum())} fraud; "
           f"split 60/20/20 file order: train {g.train.sum()}, validation {g.valid.sum()}, test {g.test.sum()}")
+    print(f"mean over {args.blocks} block(s) of {args.seeds} seed-averaged models (seeds {args.first_seed}.."
+          f"{args.first_seed + args.blocks * args.seeds - 1})")
     print(f"{'model':44s} {'AUC':>7s} {'F1':>7s} {'macroF1':>8s} {'prec':>7s} {'recall':>7s} {'thr':>6s} {'time s':>7s}")
     for name, m in rows.items():
         print(f"{name:44s} {m['auc'] * 100:7.2f} {m['f1'] * 100:7.2f} {m['macro_f1'] * 100:8.2f} "
@@ -107,7 +119,15 @@ def main(argv=None) -> dict:
         print(f"{name + ' (published)':44s} {m['auc'] * 100:7.2f} {'':>7s} {m['macro_f1'] * 100:8.2f}")
     for name, m in rows.items():
         lo, hi = m["macro_f1_95"]
-        print(f"{name}: macro F1 95 % bootstrap interval over test rows {lo * 100:.2f}–{hi * 100:.2f}")
+        per_block = " ".join(f"{v * 100:.2f}" for v in m["blocks_macro_f1"])
+        print(f"{name}: macro F1 per block {per_block}; first block's 95 % bootstrap interval over test rows "
+              f"{lo * 100:.2f}–{hi * 100:.2f}")
+    ours, best = rows["fanzha fraud_caller (features + graph)"], PUBLISHED["GDFGAT (PLOS One 2025)"]
+    above = sum(v > best["macro_f1"] for v in ours["blocks_macro_f1"])
+    print(f"against GDFGAT: AUC {'beaten' if ours['auc'] > best['auc'] else 'NOT beaten'} "
+          f"({ours['auc'] * 100:.2f} vs {best['auc'] * 100:.2f}); macro F1 "
+          f"{'beaten' if ours['macro_f1'] > best['macro_f1'] else 'NOT beaten'} ({ours['macro_f1'] * 100:.2f} vs "
+          f"{best['macro_f1'] * 100:.2f}; {above} of {len(ours['blocks_macro_f1'])} blocks above)")
     print(f"total {time.perf_counter() - t0:.1f} s (2 shared cores; times are indicative)")
     return rows
 

@@ -71,7 +71,6 @@ _CARRIER_ZH = {
 }
 
 
-
 def carrier_label(carrier: str | None) -> str:
     """中国电信 for "China Telecom" (the carrier names fanzha stores); other names as they are."""
     return _CARRIER_ZH.get(carrier or "", carrier or "")

@@ -8,6 +8,10 @@ from urllib.parse import urlencode
 PER_PAGE = 50
 
 
+def _pages(total: int, size: int) -> int:
+    return max(1, -(-total // size))  # an empty list still has its one (empty) page
+
+
 @dataclass(frozen=True)
 class Paging:
     number: int  # 1-based, within 1..pages
@@ -17,7 +21,7 @@ class Paging:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
+        return _pages(self.total, self.size)
 
     @property
     def offset(self) -> int:
@@ -47,7 +51,7 @@ def paging(raw: str | None, *, total: int, size: int = PER_PAGE, params: dict[st
            errors: list[str] | None = None) -> Paging:  # fmt: skip
     """Page ``raw`` of ``total`` rows; a bad number shows page 1, one past the end the last page (noted in
     ``errors`` when given)."""
-    pages = max(1, -(-total // size))
+    pages = _pages(total, size)
     raw = (raw or "").strip()
     number = 1
     if raw:

@@ -152,6 +152,36 @@ class Blacklist(_Section):
     fraud_owner_share: float
 
 
+class Tactics(_Section):
+    """Shares of lines per tactic (fanzha.sim.tactics); 0 = the tactic is off. Tactic-specific knobs
+    sit beside them with the tactic's name as prefix."""
+
+    slow_caller: float = Field(0.0, ge=0)
+    bought_old_line: float = Field(0.0, ge=0)
+    social_caller: float = Field(0.0, ge=0)
+    sms_first: float = Field(0.0, ge=0)
+    resold_province: float = Field(0.0, ge=0)
+    resold_city: float = Field(0.0, ge=0)
+    bank_moving: float = Field(0.0, ge=0)
+    bank_handsets: float = Field(0.0, ge=0)
+    bank_imei_rotation: float = Field(0.0, ge=0)
+    bank_inbound: float = Field(0.0, ge=0)
+    bank_shifts: float = Field(0.0, ge=0)
+    bank_two_sites: float = Field(0.0, ge=0)
+    telemarketer: float = Field(0.0, ge=0)
+    delivery_rider: float = Field(0.0, ge=0)
+    mover: float = Field(0.0, ge=0)
+    traveller: float = Field(0.0, ge=0)
+    phone_changer: float = Field(0.0, ge=0)
+    crowd: float = Field(0.0, ge=0)
+
+
+class Labels(_Section):
+    # Share of fraud lines written as `normal` in labels.csv (real history: many were never caught);
+    # labels_truth.csv then holds every line's true label.
+    unlabelled_share: float = Field(0.0, ge=0, le=1)
+
+
 class Role(_Section):
     out_per_day: float = Field(ge=0)
     in_per_day: float = Field(ge=0)
@@ -176,6 +206,8 @@ class SimConfig(_Section):
     tips: Tips
     blacklist: Blacklist
     roles: dict[str, Role]
+    tactics: Tactics = Tactics()
+    labels: Labels = Labels()
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> SimConfig:

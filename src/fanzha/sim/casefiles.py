@@ -29,6 +29,11 @@ SCENARIO_CATEGORIES = {
     "elderly_care": ["养老诈骗"],
     "simbox": ["冒充公检法", "刷单返利", "冒充客服"],
     "bulk_opening": ["刷单返利", "贷款诈骗", "冒充客服"],
+    # Tactics (fanzha.sim.tactics_fraud).
+    "slow_caller": ["冒充公检法", "刷单返利", "贷款诈骗", "冒充客服"],
+    "bought_old_line": ["冒充公检法", "刷单返利", "贷款诈骗", "冒充客服"],
+    "social_caller": ["刷单返利", "贷款诈骗", "冒充客服"],
+    "sms_first": ["刷单返利", "贷款诈骗", "冒充客服"],
 }
 # Market-regulation tip categories (data contract) with their Chinese meaning.
 TIP_CATEGORIES = {

@@ -28,7 +28,7 @@ from fanzha.sim.rand import stream
 from fanzha.sim.traffic import FRAUD_ROLES, Traffic, generate_chunk
 from fanzha.sim.world import DAY, R
 
-HARD_NEGATIVE_ROLES = np.array([R["courier"], R["sales"]])
+HARD_NEGATIVE_ROLES = np.array([R["courier"], R["sales"], R["telemarketer"], R["delivery_rider"]])
 
 
 @dataclass

@@ -158,10 +158,12 @@ class Tactics(_Section):
 
     slow_caller: float = Field(0.0, ge=0)
     bought_old_line: float = Field(0.0, ge=0)
+    bought_old_line_kept_contacts: float = Field(0.3, ge=0, le=1)  # owner's contacts still calling it after
     social_caller: float = Field(0.0, ge=0)
     sms_first: float = Field(0.0, ge=0)
     resold_province: float = Field(0.0, ge=0)
     resold_city: float = Field(0.0, ge=0)
+    resold_new_handset: float = Field(0.5, ge=0, le=1)  # in-province resold cards moved to a new handset
     bank_moving: float = Field(0.0, ge=0)
     bank_handsets: float = Field(0.0, ge=0)
     bank_imei_rotation: float = Field(0.0, ge=0)
@@ -190,7 +192,7 @@ class Role(_Section):
     duration_median_s: float = Field(gt=0)
     duration_sigma: float = Field(ge=0)
     hours: Literal["business", "fraud", "day"]
-    targets: Literal["local", "elderly_students", "elderly", "ring", "foreign_mix"]
+    targets: Literal["local", "elderly_students", "elderly", "ring", "foreign_mix", "own"]
 
 
 class SimConfig(_Section):

@@ -97,7 +97,13 @@ def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig |
     write_table(subs, out / "subscribers", fmt)
     write_table(cells_table(world), out / "cells", fmt)
     labels = labels_table(world, first_seen)
-    write_table(labels, out / "labels", fmt)
+    hidden = unlabelled(world)
+    if len(hidden):
+        # labels.csv is then the training view (what the operator's history knows); labels_truth.csv the truth.
+        write_table(labels, out / "labels_truth", fmt)
+        write_table(training_view(labels, hidden), out / "labels", fmt)
+    else:
+        write_table(labels, out / "labels", fmt)
     reports = reports_table(world, vic, har)
     write_table(reports, out / "reports", fmt)
     tips = tips_table(world)
@@ -113,6 +119,7 @@ def simulate(*, lines: int, days: int, seed: int, out: Path, config: SimConfig |
         "cdr": int(counts["cdr"]),
         "sms": int(counts["sms"]),
         "labels": {k: int(by_label.get(k, 0)) for k in LABELS},
+        "unlabelled": int(len(hidden)),  # fraud lines written as normal in labels (counted above by truth)
         "rings": len(world.rings),
         "reports": reports.num_rows,
         "tips": tips.num_rows,
@@ -175,6 +182,30 @@ def labels_table(world: World, first_seen: np.ndarray) -> pa.Table:
         "scenario": pa.array(np.where(ln.scenario == "", None, ln.scenario), type=pa.string()),
         "ring_id": pa.array(np.where(ring == "", None, ring), type=pa.string()),
     })
+
+
+def unlabelled(world: World) -> np.ndarray:
+    """Fraud lines (any label but normal) that the training view shows as normal: labels.unlabelled_share
+    of them, drawn from the seed alone (the same lines whatever the workers)."""
+    share = world.cfg.labels.unlabelled_share
+    fraud = np.flatnonzero(world.lines.label != 0)
+    if share <= 0 or not len(fraud):
+        return np.zeros(0, np.int64)
+    pick = stream(world.seed, "unlabelled").permutation(fraud)[:int(round(share * len(fraud)))]
+    return np.sort(pick)
+
+
+def training_view(labels: pa.Table, hidden: np.ndarray) -> pa.Table:
+    """LABELS with the HIDDEN rows written as ordinary lines: label normal, no since, scenario or ring
+    (a fraud line that was never caught carries nothing that would tell it apart)."""
+    mask = np.zeros(labels.num_rows, bool)
+    mask[hidden] = True
+    cols = {"msisdn": labels.column("msisdn")}
+    for name in ("label", "since", "scenario", "ring_id"):
+        values = np.array(labels.column(name).to_pylist(), dtype=object)
+        values[mask] = "normal" if name == "label" else None
+        cols[name] = pa.array(values, type=pa.string())
+    return pa.table(cols)
 
 
 def _progress(enabled: bool, total: int):

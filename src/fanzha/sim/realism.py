@@ -11,10 +11,12 @@ from pathlib import Path
 
 import duckdb
 
+from fanzha.sim.numbers import SERVICE_NUMBERS
+
 ORDINARY = "l.label = 'normal' AND l.scenario IS NULL"
 
 
-def _con(out: Path) -> duckdb.DuckDBPyConnection:
+def _con(out: Path, truth: bool = False) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")  # it would print to stdout
     ext = "parquet" if (out / "subscribers.parquet").exists() else "csv"
@@ -27,7 +29,9 @@ def _con(out: Path) -> duckdb.DuckDBPyConnection:
         return f"{read}('{pattern}'{opts})"
 
     con.execute(f"CREATE VIEW subs AS SELECT * FROM {src('subscribers')}")
-    con.execute(f"CREATE VIEW labels AS SELECT * FROM {src('labels')}")
+    # TRUTH: the true labels (labels_truth, written when some fraud lines are unlabelled in labels).
+    labels = "labels_truth" if truth and (out / f"labels_truth.{ext}").exists() else "labels"
+    con.execute(f"CREATE VIEW labels AS SELECT * FROM {src(labels)}")
     con.execute(f"CREATE VIEW cells AS SELECT cell_id, lat::DOUBLE lat, lon::DOUBLE lon, region_code FROM {src('cells')}")
     con.execute(f"""CREATE TABLE cdr AS SELECT msisdn, peer, direction, start_time::TIMESTAMPTZ ts,
                     duration_s::INT dur, NULLIF(cell_id, '') cell_id, NULLIF(imei, '') imei FROM {src('cdr')}""")
@@ -168,6 +172,61 @@ def _scenario_checks(con) -> dict:
                LEFT JOIN lines l ON l.msisdn = r.reported_number""")[0]
     out["reports"], out["reports_naming_fraud_lines_share"] = rep
     return out
+
+
+TACTIC_COLUMNS = ["scenario", "label", "lines", "calls_per_day", "out_share", "answered_share", "distinct_peer_ratio",
+                  "sms_out_per_day", "move_km", "far_km", "imei_changed", "contacts_kept"]
+
+
+def tactic_stats(out: Path) -> list[dict]:
+    """Per scenario (true labels), medians over its lines of what a detector sees. Fraud and resold lines
+    are measured from `since` on (move_km and contacts_kept compare before and after it); look-alikes over
+    the whole window. calls_per_day counts both directions; far_km is the distance of a line's farthest
+    tenth of records from its usual cell; imei_changed the share of lines seen on more than one IMEI;
+    contacts_kept the share of peers before `since` still seen after it (banks and other service numbers
+    left out: they call whoever holds the line)."""
+    con = _con(Path(out), truth=True)
+    rows = con.execute("""
+        WITH l AS (SELECT msisdn, label, coalesce(scenario, 'ordinary') scenario, since FROM lines),
+        span AS (SELECT min(ts) t0, max(ts) t1 FROM cdr),
+        x AS (SELECT c.*, l.label, l.scenario, l.since, ce.lat, ce.lon,
+                     l.since IS NULL OR c.ts >= l.since after, list_contains($service, c.peer) service
+                     FROM cdr c JOIN l USING (msisdn)
+                     LEFT JOIN cells ce USING (cell_id)),
+        act AS (SELECT msisdn, scenario, label,
+                count(*) FILTER (WHERE after) n,
+                count(*) FILTER (WHERE after AND direction = 'out') n_out,
+                count(*) FILTER (WHERE after AND direction = 'out' AND dur > 0) n_ans,
+                count(DISTINCT peer) FILTER (WHERE after AND direction = 'out') peers_out,
+                epoch((SELECT t1 FROM span) - coalesce(max(since), (SELECT t0 FROM span))) / 86400 ndays,
+                count(DISTINCT imei) n_imei,
+                avg(lat) FILTER (WHERE NOT after) la0, avg(lon) FILTER (WHERE NOT after) lo0,
+                avg(lat) FILTER (WHERE after AND since IS NOT NULL) la1,
+                avg(lon) FILTER (WHERE after AND since IS NOT NULL) lo1,
+                list_distinct(list(peer) FILTER (WHERE NOT after AND NOT service)) p0,
+                list_distinct(list(peer) FILTER (WHERE after AND NOT service)) p1,
+                mode(cell_id) home FROM x GROUP BY 1, 2, 3),
+        far AS (SELECT x.msisdn, quantile_cont(sqrt(pow((x.lat - h.lat) * 111, 2)
+                       + pow((x.lon - h.lon) * 111 * cos(radians(h.lat)), 2)), 0.9) km
+                FROM x JOIN act a USING (msisdn) JOIN cells h ON h.cell_id = a.home WHERE x.lat IS NOT NULL GROUP BY 1),
+        sms_out AS (SELECT s.msisdn, count(*) n_sms FROM sms s WHERE direction = 'out' GROUP BY 1)
+        SELECT scenario, label, count(*), median(n / greatest(ndays, 0.5)), median(n_out / nullif(n, 0)),
+               median(n_ans / nullif(n_out, 0)), median(peers_out / nullif(n_out, 0)),
+               median(coalesce(sms_out.n_sms, 0) / (SELECT epoch(t1 - t0) / 86400 FROM span)),
+               median(sqrt(pow((la1 - la0) * 111, 2) + pow((lo1 - lo0) * 111 * cos(radians(la0)), 2))),
+               median(far.km), avg((n_imei > 1)::INT),
+               median(len(list_intersect(p0, p1)) / nullif(len(p0), 0))
+        FROM act LEFT JOIN far USING (msisdn) LEFT JOIN sms_out USING (msisdn)
+        GROUP BY 1, 2 ORDER BY 2, 1""", {"service": SERVICE_NUMBERS}).fetchall()
+    con.close()
+    return [dict(zip(TACTIC_COLUMNS, r)) for r in rows]
+
+
+def format_tactics(rows: list[dict]) -> str:
+    lines = ["| " + " | ".join(TACTIC_COLUMNS) + " |", "|" + "---|" * len(TACTIC_COLUMNS)]
+    for r in rows:
+        lines.append("| " + " | ".join(_fmt(r[c]) for c in TACTIC_COLUMNS) + " |")
+    return "\n".join(lines)
 
 
 def format_table(stats: dict) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fanzha.sim import tactics_fraud
 from fanzha.sim.config import SimConfig
 from fanzha.sim.rand import choice_cdf, stream
 from fanzha.sim.people import OCC
@@ -42,9 +43,15 @@ def build_ties(world: World) -> Ties:
     rng = stream(world.seed, "ties")
     ln, persons = world.lines, world.persons
     L = world.n_lines
-    social = (ln.status == 0) & np.isin(ln.role, [R["normal"], R["courier"], R["sales"], R["mule"], R["resold"]])
+    social = (ln.status == 0) & np.isin(ln.role, [R["normal"], R["courier"], R["sales"], R["mule"], R["resold"],
+                                                  *(R[r] for r in tactics_fraud.SOCIAL_ROLES)])
+    fraud_phone = np.isin(ln.role, [R["fraud_caller"], R["elderly_care"],
+                                    *(R[r] for r in tactics_fraud.FRAUD_PHONE_ROLES)]) & (ln.status == 0)
+    # Fraud lines that keep a social life (tactics): ties like anyone's, not camouflage ties.
+    keeps = tactics_fraud.social_life(ln) & (ln.status == 0)
+    social |= keeps
+    fraud_phone &= ~keeps
     social &= ln.type != 2
-    fraud_phone = np.isin(ln.role, [R["fraud_caller"], R["elderly_care"]]) & (ln.status == 0)
 
     # Candidates: social own lines and all other-carrier mobiles, grouped into communities by home cell.
     ext = np.arange(world.ext.start, world.ext.stop)

@@ -16,9 +16,11 @@ from fanzha.sim.geography import Cells
 from fanzha.sim.people import OCC
 from fanzha.sim.rand import choice_cdf, hash_uniform, stream
 from fanzha.sim.social import HOUSEHOLD, Ties
+from fanzha.sim.tactics_fraud import FRAUD_PHONE_ROLES, VIGOUR_SPREAD
 from fanzha.sim.world import DAY, FIXED, IOT, NEVER, R, ROLES, World
 
-FRAUD_ROLES = np.array([R["fraud_caller"], R["elderly_care"], R["simbox"], R["bulk_fraud"]])
+FRAUD_ROLES = np.array([R["fraud_caller"], R["elderly_care"], R["simbox"], R["bulk_fraud"],
+                        *(R[r] for r in FRAUD_PHONE_ROLES)])
 SOURCE_SOCIAL, SOURCE_ROLE, SOURCE_SERVICE = range(3)
 
 
@@ -99,6 +101,7 @@ class Traffic:
         self.role_params = self._role_params()
         self.cum_rate = np.r_[0.0, np.cumsum(ties.rate, dtype=np.float64)]
         self.near_fix = {}
+        self.tactics = world.tactics
 
     def _role_params(self) -> dict[int, Role]:
         cfg = self.w.cfg
@@ -189,9 +192,13 @@ class Traffic:
         calls, sms = [], []
         for role in np.unique(ln.role[idx]):
             lines = idx[ln.role[idx] == role]
-            p = self.role_params[int(role)]
+            p = self.role_params.get(int(role))
+            if p is None:  # a tactic's role made by fanzha.sim.tactics_fraud (TacticState.events)
+                continue
             # Line-level variation: some fraudsters work harder than others.
-            vigour = np.exp(hash_uniform(self.w.seed, lines, 7) * 1.2 - 0.6)
+            spread = VIGOUR_SPREAD.get(int(role))
+            vigour = np.exp(hash_uniform(self.w.seed, lines, 7) * 1.2 - 0.6) if spread is None else \
+                np.exp(hash_uniform(self.w.seed, lines, 7) * spread - spread / 2)
             for direction, lam in ((0, p.out_per_day), (1, p.in_per_day)):
                 cnt = rng.poisson(lam * vigour)
                 line = np.repeat(lines, cnt)
@@ -230,6 +237,8 @@ class Traffic:
         if targets == "foreign_mix":
             foreign = rng.integers(w.foreign.start, w.foreign.stop, n)
             return np.where(rng.random(n) < 0.3, foreign, self._strangers(rng, n))
+        if targets == "own":  # telemarketers: only our own subscribers (their lists are ours)
+            return self.local_targets[rng.integers(0, len(self.local_targets), n)]
         if inbound or targets == "local":
             return self._strangers(rng, n)
         cdf = self.cdf_es if targets == "elderly_students" else self.cdf_e
@@ -253,6 +262,8 @@ class Traffic:
             ok &= ~((ln.role[o] == R["resold"]) & (abs_t >= ln.act_from[o]))
             # Fraud-only lines have no social life outside their camouflage ties.
             keep &= ~own | ok
+        if self.tactics is not None:
+            keep &= self.tactics.keep_social(ln, ev, abs_t, self.L)
         return _take(ev, keep)
 
     def _in_window(self, ev: Events, day: int) -> Events:
@@ -324,6 +335,8 @@ class Traffic:
             cell[fixed_role] = near[np.arange(len(fc)), j]
             border = role[fixed_role] == R["resold"]
             cell[np.flatnonzero(fixed_role)[border]] = fc[border]
+        if self.tactics is not None:
+            cell = self.tactics.locate(self, line, day, t, cell)
         cell = np.where(ln.type[line] == FIXED, -1, cell)
         dev = np.where(abs_t >= ln.dev_change[line], ln.dev2[line], ln.dev1[line])
         dev = np.where(dev < 0, ln.dev1[line], dev)
@@ -349,4 +362,9 @@ def generate_chunk(traffic: Traffic, day: int, a: int, b: int) -> tuple[Events, 
     sc, ss = traffic.social(rng, day, a, b)
     bc, bs = traffic.background(rng, day, a, b)
     rc, rs = traffic.roles(rng, day, a, b)
-    return Events.concat([sc, bc, rc]), Events.concat([ss, bs, rs])
+    calls, sms = [sc, bc, rc], [ss, bs, rs]
+    if traffic.tactics is not None:
+        tc, ts = traffic.tactics.events(traffic, day, a, b)
+        calls.append(tc)
+        sms.append(ts)
+    return Events.concat(calls), Events.concat(sms)

@@ -25,6 +25,8 @@ STATUS = ["active", "suspended", "shutdown", "cancelled"]
 LABELS = ["normal", "fraud_caller", "simbox", "resold", "mule"]
 ROLES = ["normal", "courier", "sales", "customer_service", "taxi_dispatch",
          "fraud_caller", "elderly_care", "simbox", "bulk_fraud", "resold", "mule"]
+# Roles of the tactics in fanzha.sim.tactics_fraud (appended, so the roles above keep their codes).
+ROLES += ["slow_caller", "sms_first", "resold_local", "telemarketer", "delivery_rider"]
 R = {name: i for i, name in enumerate(ROLES)}
 L_ = {name: i for i, name in enumerate(LABELS)}
 DAY = 86400
@@ -79,6 +81,7 @@ class World:
     foreign: slice
     a2p: slice
     rings: list[dict]
+    tactics: object = None  # fanzha.sim.tactics_fraud.TacticState, None when those tactics are off
     node_msisdn_pa: pa.Array = None
     imei_pa: pa.Array = None
     cell_pa: pa.Array = None
@@ -263,6 +266,13 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
         rings.append({"kind": "bulk_opening", "cell": int(cell), "onset": start_t, "shop": shop})
         made += n
 
+    # --- Tactics' own lines (fanzha.sim.tactics_fraud): callers that hide, people who just moved here.
+    from fanzha.sim import tactics_fraud  # imported here: it builds on this module's tables
+
+    tactics_fraud.add_lines(cfg=cfg, rng=rng, lines=lines, span=span, col=col, pool=Pool, pick_shop=pick_shop,
+                            shop_hours=shop_hours, devices=devices, onset=onset, rings=rings,
+                            local_cells=local_cells, add_personal_lines=add_personal_lines)
+
     # --- Ordinary persons fill the remaining lines.
     scenario_lines = sum(len(b["person"]) for b in col.blocks)
     remaining = max(0, lines - scenario_lines)
@@ -314,6 +324,8 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
             setattr(ln, name, getattr(ln, name)[perm])
     _hard_negatives(rng, cfg, persons, ln, cells)
     _resold(rng, cfg, persons, ln, devices, border_cells, rings, span)
+    state = tactics_fraud.convert_lines(seed=seed, cfg=cfg, persons=persons, ln=ln, cells=cells, devices=devices,
+                                        rings=rings, span=span, days=days)
 
     # Numbers: our operator's prefixes for own lines, other carriers' for the rest of the graph.
     L = len(ln)
@@ -346,7 +358,7 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
                   imei=devices.imeis(), shop_ids=shop_ids, shop_county=shop_county, clerk_ids=clerk_ids,
                   clerk_shop=clerk_shop, node_msisdn=node_msisdn, node_cell=node_cell, n_lines=L,
                   ext=slice(e0, s0), service=slice(s0, f0), foreign=slice(f0, a0),
-                  a2p=slice(a0, len(node_msisdn)), rings=rings)
+                  a2p=slice(a0, len(node_msisdn)), rings=rings, tactics=state)
     world.node_msisdn_pa = pa.array(node_msisdn, type=pa.string())
     world.imei_pa = pa.array(world.imei, type=pa.string())
     world.cell_pa = pa.array(cells.cell_id, type=pa.string())

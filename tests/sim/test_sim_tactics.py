@@ -344,3 +344,14 @@ def test_tactic_files_do_not_depend_on_the_number_of_workers(tmp_path, monkeypat
     simulate(lines=1200, days=3, seed=3, out=tmp_path / "two", workers=2, config=cfg)
     files = _digests(tmp_path / "one")
     assert "labels_truth.csv" in files and files == _digests(tmp_path / "two")
+
+
+def test_every_tactic_here_is_documented_with_its_why():
+    from fanzha.sim.tactics import TACTICS
+
+    doc = (Path(__file__).parents[2] / "docs" / "detection.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## 模拟的作案手法 Tactics in the simulator"):]
+    section = section[:section.index("\n## ", 5)]
+    for name in MINE:
+        assert f"`{name}`" in section and TACTICS[name].why in section and TACTICS[name].zh in section, name
+    assert "labels_truth.csv" in section and "training view" in section

@@ -27,7 +27,10 @@ changes, e.g.
     courier = 0.006       # legitimate heavy callers
 
 Sections: network, population, geography (counties, remote), ids, shops, calling, hard_negatives,
-fraud, roles.<role> (per-role rates, durations, hours, targets), reports, tips, blacklist.
+fraud, roles.<role> (per-role rates, durations, hours, targets), reports, tips, blacklist,
+tactics (share of lines per tactic of fanzha.sim.tactics, e.g. slow_caller = 0.004; docs/detection.md),
+labels (unlabelled_share: that share of fraud lines written as normal in labels.csv, the training view;
+labels_truth.csv then holds the true labels).
 """
 
 

@@ -59,9 +59,9 @@ def add_lines(*, cfg: SimConfig, rng, lines: int, span: int, col, pool, pick_sho
                                         ("social_caller", "fraud_caller", (60, 900))):
         target = _n(getattr(tc, scenario), lines)
         if target:
-            _caller_rings(rng=rng, target=target, role=role, scenario=scenario, opened_days=opened_days, span=span, col=col,
-                          pool=pool, pick_shop=pick_shop, shop_hours=shop_hours, devices=devices, onset=onset,
-                          rings=rings, local_cells=local_cells, add_personal_lines=add_personal_lines)
+            _caller_rings(rng=rng, target=target, role=role, scenario=scenario, opened_days=opened_days, span=span,
+                          col=col, pool=pool, pick_shop=pick_shop, shop_hours=shop_hours, devices=devices,
+                          onset=onset, rings=rings, local_cells=local_cells, add_personal_lines=add_personal_lines)
     target = _n(tc.mover, lines)
     if target:
         # People who just moved here: an ID from elsewhere, a line opened days before or during the window.
@@ -74,8 +74,8 @@ def add_lines(*, cfg: SimConfig, rng, lines: int, span: int, col, pool, pick_sho
                 status=0, fix_cell=-1, dev1=devices.new("handset", target), dev2=-1, dev_change=NEVER)
 
 
-def _caller_rings(*, rng, target: int, role: str, scenario: str, opened_days, span: int, col, pool, pick_shop, shop_hours,
-                  devices, onset, rings, local_cells, add_personal_lines) -> None:
+def _caller_rings(*, rng, target: int, role: str, scenario: str, opened_days, span: int, col, pool, pick_shop,
+                  shop_hours, devices, onset, rings, local_cells, add_personal_lines) -> None:
     """Rings of 1–3 IDs with 1–3 lines each on a few shared handsets, as world.build_world's fraud callers."""
     people = pool(target + 3, age_range=(19, 45), foreign_id_share=0.4)
     made = 0
@@ -322,7 +322,8 @@ def convert_lines(*, seed: int, cfg: SimConfig, persons: Persons, ln: Lines, cel
     dest = rng.choice(list(first_of), len(idx))
     d_start = rng.integers(0, max(1, days - 1), len(idx))
     state["away_from"][idx] = d_start * DAY + rng.integers(6 * 3600, 11 * 3600, len(idx))
-    state["away_to"][idx] = (d_start + int_range(rng, (2, 5), len(idx))) * DAY + rng.integers(15 * 3600, 21 * 3600, len(idx))
+    back = d_start + int_range(rng, (2, 5), len(idx))
+    state["away_to"][idx] = back * DAY + rng.integers(15 * 3600, 21 * 3600, len(idx))
     state["away_cell0"][idx] = [first_of[int(r)] for r in dest]
     state["away_ncell"][idx] = [count_of[int(r)] for r in dest]
     # --- Phone changers: a new handset in the middle of the window, nothing else changes.

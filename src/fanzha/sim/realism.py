@@ -53,7 +53,7 @@ def _con(out: Path, truth: bool = False) -> duckdb.DuckDBPyConnection:
 def measure(out: Path) -> dict:
     """All statistics as {name: value} plus per-group behaviour rows under 'groups'."""
     out = Path(out)
-    con = _con(out)
+    con = _con(out, truth=True)  # groups by the true labels when labels.csv is a training view
     q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
     days = q("SELECT count(DISTINCT ts::DATE) FROM cdr")[0][0]
     stats: dict = {"days": days}

@@ -316,6 +316,8 @@ def convert_lines(*, seed: int, cfg: SimConfig, persons: Persons, ln: Lines, cel
     idx = take(tc.traveller, (age >= 20) & (age <= 70))
     ln.scenario[idx] = "traveller"
     city = np.flatnonzero(cells.kind == CITY)
+    if len(idx) and not len(city):
+        raise ValueError("tactics.traveller needs a city among [[geography.remote]] to travel to")
     remote = cells.remote[city]
     first_of = {int(r): int(city[remote == r][0]) for r in np.unique(remote)}
     count_of = {int(r): int((remote == r).sum()) for r in np.unique(remote)}

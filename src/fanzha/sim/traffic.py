@@ -196,9 +196,8 @@ class Traffic:
             if p is None:  # a tactic's role made by fanzha.sim.tactics_fraud (TacticState.events)
                 continue
             # Line-level variation: some fraudsters work harder than others.
-            spread = VIGOUR_SPREAD.get(int(role))
-            vigour = np.exp(hash_uniform(self.w.seed, lines, 7) * 1.2 - 0.6) if spread is None else \
-                np.exp(hash_uniform(self.w.seed, lines, 7) * spread - spread / 2)
+            spread = VIGOUR_SPREAD.get(int(role), 1.2)
+            vigour = np.exp(hash_uniform(self.w.seed, lines, 7) * spread - spread / 2)
             for direction, lam in ((0, p.out_per_day), (1, p.in_per_day)):
                 cnt = rng.poisson(lam * vigour)
                 line = np.repeat(lines, cnt)

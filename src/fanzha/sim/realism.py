@@ -192,13 +192,15 @@ def _fmt(v) -> str:
 
 
 BANK_COLUMNS = ["kind", "lines", "groups", "lines_per_imei", "imeis_per_line", "tacs_per_line",
-                "cells_per_member_day", "inbound_share", "main_cell_share", "together_share", "max_in_cell_hour"]
+                "cells_per_member_day", "hours_per_line", "inbound_share", "main_cell_share", "together_share",
+                "max_in_cell_hour"]
 
 
 def bank_tactics(out: Path) -> list[dict]:
     """Per SIM-bank kind (`simbox` and the tactics of fanzha.sim.tactics_banks) and the `crowd` hard
     negative, from the CDRs of its lines (banks: from `since` on): lines per IMEI (over the IMEIs they
-    use), IMEIs and TACs per line, distinct cells per line and day, inbound share of calls, share of a
+    use), IMEIs and TACs per line, distinct cells per line and day, distinct hours of the day a line
+    works in (over the window), inbound share of calls, share of a
     line's records in its own main cell, and co-occurrence: per group (a bank's ring; all crowd lines)
     and hour, the share of its lines active that hour that are in the group's busiest cell then
     (`together_share`, over group-hours with ≥ 2 lines), and the most lines of one group in one cell-hour."""
@@ -214,6 +216,8 @@ def bank_tactics(out: Path) -> list[dict]:
                          WHERE imei IS NOT NULL GROUP BY 1, 2) GROUP BY 1"""))
     per_line = {r[0]: r[1:] for r in q("""SELECT kind, avg(ni), avg(nt) FROM (SELECT kind, msisdn,
                    count(DISTINCT imei) ni, count(DISTINCT left(imei, 8)) nt FROM bank GROUP BY 1, 2) GROUP BY 1""")}
+    hours = dict(q("""SELECT kind, avg(n) FROM (SELECT kind, msisdn, count(DISTINCT hour(ts)) n FROM bank
+                      GROUP BY 1, 2) GROUP BY 1"""))
     cells_day = dict(q("""SELECT kind, avg(n) FROM (SELECT kind, msisdn, ts::DATE d, count(DISTINCT cell_id) n
                           FROM bank GROUP BY 1, 2, 3) GROUP BY 1"""))
     main = dict(q("""WITH c AS (SELECT kind, msisdn, cell_id, count(*) n FROM bank GROUP BY 1, 2, 3)
@@ -230,7 +234,7 @@ def bank_tactics(out: Path) -> list[dict]:
     for kind in sorted(base):
         lines, groups, inbound = base[kind]
         rows.append(dict(zip(BANK_COLUMNS, [kind, lines, groups, per_imei.get(kind), *per_line[kind],
-                                            cells_day[kind], inbound, main[kind], *together[kind]])))
+                                            cells_day[kind], hours[kind], inbound, main[kind], *together[kind]])))
     return rows
 
 

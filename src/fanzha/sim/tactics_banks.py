@@ -135,7 +135,8 @@ KITS = {"bank_moving": _Moving, "bank_handsets": _Handsets, "bank_imei_rotation"
 
 def add_bank_tactics(*, cfg: SimConfig, lines: int, seed: int, span: int, cells: Cells, devices: DeviceRegistry,
                      add_bank, new_pool) -> None:
-    """Banks of every switched-on tactic: share × LINES member lines each, banks sized as fraud.simbox_size."""
+    """Banks of every switched-on tactic: share × LINES member lines each, banks sized as fraud.simbox_size
+    (the last one takes the rest when fewer than a bank's minimum would be left)."""
     for name in BANKS:
         target = int(round(getattr(cfg.tactics, name) * lines))
         if target <= 0:
@@ -144,7 +145,10 @@ def add_bank_tactics(*, cfg: SimConfig, lines: int, seed: int, span: int, cells:
         pool = new_pool(target + 1)
         made = 0
         while made < target:
-            size = int(min(int_range(kit.rng, cfg.fraud.simbox_size), target - made))
+            left = target - made
+            size = int(min(int_range(kit.rng, cfg.fraud.simbox_size), left))
+            if left - size < cfg.fraud.simbox_size[0]:
+                size = left  # no stub bank of a few SIMs at the end: the last one takes them
             add_bank(pool, size, name, kit)
             made += size
 
@@ -303,8 +307,10 @@ class BankTraffic:
             m = s >= 0
             if m.any():
                 weekend = int(self.traffic._weekend(day))
-                sm = s[m]
-                there = hours[sm, weekend, t[m] // 3600] & (hash_uniform(self.w.seed + 5, line[m], day) < presence[sm])
+                sm, lm = s[m], line[m]
+                there = hours[sm, weekend, t[m] // 3600] & (hash_uniform(self.w.seed + 5, lm, day) < presence[sm])
+                # Not while away on a day trip (the same draw as Traffic.locate's).
+                there &= hash_uniform(self.w.seed + 1, self.w.lines.person[lm], day) >= self.w.cfg.geography.trip_per_day
                 cell[np.flatnonzero(m)[there]] = site_cell[sm[there]]
         return cell, dev
 

@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 
 from fanzha.sim.rand import stream
+from fanzha.sim.tactics import by_family
 from fanzha.sim.text import iso_dates, iso_times
 from fanzha.sim.world import DAY, R, World
 
@@ -29,12 +30,11 @@ SCENARIO_CATEGORIES = {
     "elderly_care": ["养老诈骗"],
     "simbox": ["冒充公检法", "刷单返利", "冒充客服"],
     "bulk_opening": ["刷单返利", "贷款诈骗", "冒充客服"],
-    # Tactics (fanzha.sim.tactics_fraud).
-    "slow_caller": ["冒充公检法", "刷单返利", "贷款诈骗", "冒充客服"],
-    "bought_old_line": ["冒充公检法", "刷单返利", "贷款诈骗", "冒充客服"],
-    "social_caller": ["刷单返利", "贷款诈骗", "冒充客服"],
-    "sms_first": ["刷单返利", "贷款诈骗", "冒充客服"],
 }
+# Fraud callers that hide (fanzha.sim.tactics_fraud) tell their victims the same stories.
+SCENARIO_CATEGORIES.update({t.name: SCENARIO_CATEGORIES["fraud_caller"] for t in by_family("fraud_caller")})
+# Banks that hide (fanzha.sim.tactics_banks) make the same calls as any SIM bank.
+SCENARIO_CATEGORIES.update({t.name: SCENARIO_CATEGORIES["simbox"] for t in by_family("simbox")})
 # Market-regulation tip categories (data contract) with their Chinese meaning.
 TIP_CATEGORIES = {
     "health_claims": "保健食品虚假宣传（针对老年人）",

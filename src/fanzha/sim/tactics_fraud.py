@@ -9,8 +9,8 @@ in at a few places only:
 - `convert_lines` (world, after): ordinary lines that take a tactic — bought old lines, cards resold within
   the province or city, telemarketers, delivery riders, travellers, phone changers — and the per-line facts
   the traffic needs (`TacticState`);
-- `TacticState.keep_social` (traffic, social and service events): a bought line's old contacts mostly stop,
-  a resold card's stop, a mover's contacts appear one by one;
+- `TacticState.keep_social` (traffic, social and service events): of a bought line's old contacts only a
+  share still call it, a resold card's stop, a mover's contacts appear one by one;
 - `TacticState.events` (traffic, per day and chunk): a new holder's own contacts, a traveller's calls to
   local numbers where he is;
 - `TacticState.locate` (traffic): fraud phones and new holders about their place, riders about the town,
@@ -127,13 +127,15 @@ class TacticState:
         self.located = self.roam | self.resold | self.rider | self.traveller
 
     # ------------------------------------------------------------- social life
-    def keep_social(self, ln: Lines, ev, abs_t: np.ndarray, n_lines: int) -> np.ndarray:
-        """Which events of EV (social or service) still happen: after a bought line turns, only a share of
-        the owner's contacts still call it and the owner calls no one from it; after a card is resold in the
-        province, the owner's contacts and services stop; a mover's contacts start one by one."""
-        from fanzha.sim.traffic import SOURCE_SOCIAL
+    def keep_social(self, ln: Lines, ev, abs_t: np.ndarray, n_lines: int):
+        """EV (social or service events) as they still happen, and which of them do: after a bought line
+        turns, the owner calls no one from it, but a share of his contacts keep calling it (their calls on
+        the tie, whoever would have started them, now come in); after a card is resold in the province, the
+        owner's contacts and services stop; a mover's contacts start one by one."""
+        from fanzha.sim.traffic import SOURCE_SOCIAL, Events
 
         keep = np.ones(len(ev.t), bool)
+        flip = np.zeros(len(ev.t), bool)
         social = ev.source == SOURCE_SOCIAL
         for node, other, inbound in ((ev.a, ev.b, False), (ev.b, ev.a, True)):
             own = node < n_lines
@@ -145,12 +147,16 @@ class TacticState:
             h = hash_uniform(self.seed + 17, line, peer)
             ok = np.ones(len(hit), bool)
             b = self.bought[line] & after & social[hit]
-            ok[b] = inbound & (h[b] < self.kept_share)
+            ok[b] = h[b] < self.kept_share
+            if not inbound:
+                flip[hit[b & ok]] = True
             ok[self.resold[line] & after] = False
             m = self.mover[line] & social[hit]
             ok[m] &= t[m] >= ln.open_t[line[m]] + (h[m] * MOVER_RAMP_S).astype(np.int64)
             keep[hit] &= ok
-        return keep
+        if flip.any():
+            ev = Events(np.where(flip, ev.b, ev.a), np.where(flip, ev.a, ev.b), ev.t, ev.dur, ev.source, ev.role_line)
+        return ev, keep
 
     # ------------------------------------------------------------- events
     def events(self, traffic, day: int, a: int, b: int):

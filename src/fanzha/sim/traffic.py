@@ -264,7 +264,8 @@ class Traffic:
             # Fraud-only lines have no social life outside their camouflage ties.
             keep &= ~own | ok
         if self.tactics is not None:
-            keep &= self.tactics.keep_social(ln, ev, abs_t, self.L)
+            ev, ok = self.tactics.keep_social(ln, ev, abs_t, self.L)
+            keep &= ok
         return _take(ev, keep)
 
     def _in_window(self, ev: Events, day: int) -> Events:

@@ -31,6 +31,14 @@ class GateError(ValueError):
     """A request the gate cannot honour; the message is plain Chinese, safe to show."""
 
 
+# Checks not yet decided for good: a later ban or cap still refuses them.
+REFUSABLE = frozenset({CheckStatus.PASSED, CheckStatus.PENDING_REVIEW, CheckStatus.APPROVED})
+
+
+class Barred(GateError):
+    """A stored check refused (or sent to L2) at a later decision: the new state is stored, commit it."""
+
+
 class NotFound(LookupError):
     pass
 
@@ -86,12 +94,59 @@ def load(db: Session, *, actor: Principal, check_id: int, for_update: bool = Fal
     return check
 
 
+def _recheck(db: Session, *, gate: service.Gate, actor: Principal, check: OnboardingCheck, at: str,
+             now: datetime) -> None:  # fmt: skip
+    """Decide on what holds now: a ban or a line cap that arrived since the check refuses it; a new 一证通查
+    finding sends a passed check to L2. Either is stored and audited, then reported as :class:`Barred`."""
+    found = service.recheck(db, gate=gate, person_hash=check.person_hash, requested=json.loads(check.requested),
+                            now=now)  # fmt: skip
+    reasons = json.loads(check.reasons)
+    seen = {(r["code"], r["text"]) for r in reasons}
+    refusals = [f for f in found if f.level == "refuse"]
+    escalations = [f for f in found if f.level == "escalate" and (f.code, f.text) not in seen]
+    if refusals:
+        target, decision, new = CheckStatus.REFUSED, Decision.REFUSE, refusals
+    elif escalations and check.status == CheckStatus.PASSED.value:
+        target, decision, new = CheckStatus.PENDING_REVIEW, Decision.ESCALATE, escalations
+    else:
+        return
+    check_transition(CheckStatus(check.status), target)
+    codes = {f.code for f in new}
+    reasons = [r for r in reasons if r["code"] not in codes] + [f.model_dump() for f in new]
+    check.status, check.decision = target.value, decision.value
+    check.reasons = json.dumps(reasons, ensure_ascii=False)
+    audit.record(db, key=gate.key, actor=actor, subject_type="onboarding_check", subject_id=check.id,
+                 action="onboarding.recheck_refused" if decision is Decision.REFUSE else "onboarding.recheck_escalated",
+                 detail={"at": at, "codes": sorted(codes)})  # fmt: skip
+    outcome = "已拒绝办理" if decision is Decision.REFUSE else "已转二级稽核"
+    raise Barred(f"办理前复核发现：{''.join(f.text for f in new)}{outcome}。")
+
+
+def refuse_open_checks(db: Session, *, key: bytes, actor: Principal, person_hash: str, case_no: str, expires_on,
+                       keep_msisdn: str | None) -> int:  # fmt: skip
+    """A ban just came into force (blacklist.flows): the person's checks still open are refused now, so the L2
+    queue and the clerk see it at once (each later decision re-checks anyway: ``_recheck``)."""
+    finding = service.ban_finding(case_no, expires_on, keep_msisdn)
+    open_checks = db.execute(
+        select(OnboardingCheck).where(OnboardingCheck.person_hash == person_hash,
+                                      OnboardingCheck.status.in_([s.value for s in REFUSABLE])).with_for_update()
+    ).scalars().all()  # fmt: skip
+    for check in open_checks:
+        reasons = [r for r in json.loads(check.reasons) if r["code"] != finding.code] + [finding.model_dump()]
+        check.status, check.decision = CheckStatus.REFUSED.value, Decision.REFUSE.value
+        check.reasons = json.dumps(reasons, ensure_ascii=False)
+        audit.record(db, key=key, actor=actor, action="onboarding.recheck_refused", subject_type="onboarding_check",
+                     subject_id=check.id, detail={"at": "blacklist", "codes": [finding.code]})  # fmt: skip
+    return len(open_checks)
+
+
 def record_step(db: Session, *, gate: service.Gate, actor: Principal, check_id: int, step: str,
                 note: str = "") -> OnboardingStep:  # fmt: skip
     """Mark the next checklist step done (in order; the time is the server's)."""
     check = load(db, actor=actor, check_id=check_id, for_update=True)
     if check.status not in OPEN_FOR_SIGNING:
         raise GateError(f"当前状态（{STATUS_LABELS[CheckStatus(check.status)]}）不能继续办理")
+    _recheck(db, gate=gate, actor=actor, check=check, at="step", now=datetime.now(UTC))
     checklist = gate.rules.checklists[check.checklist]
     done = {s.key for s in check.steps}
     pending = [s for s in checklist.steps if s.key not in done]
@@ -121,6 +176,8 @@ def review(db: Session, *, gate: service.Gate, actor: Principal, check_id: int, 
         check_transition(CheckStatus(check.status), target)
     except TransitionError as exc:
         raise GateError(str(exc)) from None
+    if approve:
+        _recheck(db, gate=gate, actor=actor, check=check, at="review", now=datetime.now(UTC))
     check.status = target.value
     check.reviewer, check.reviewed_at, check.review_note = actor.username[:64], datetime.now(UTC), redact(note) or None
     audit.record(db, key=gate.key, actor=actor, action="onboarding.review", subject_type="onboarding_check",
@@ -156,6 +213,7 @@ def sign_notice(db: Session, *, gate: service.Gate, actor: Principal, check_id: 
     if missing:
         raise GateError(f"请先完成核验步骤：{'、'.join(missing)}")
     now = now or datetime.now(UTC)
+    _recheck(db, gate=gate, actor=actor, check=check, at="sign", now=now)
     pdf = notice.render_pdf(
         name=gate.protector.decrypt(check.name_enc) if check.name_enc else "",
         id_no=check.id_masked,

@@ -155,6 +155,55 @@ def staff_share(db: Session, *, gate: Gate, column, value: str) -> tuple[int, in
     return result
 
 
+
+def ban_finding(case_no: str, expires_on: date, keep_msisdn: str | None) -> Finding:
+    """The refusal for a ban in force (the one wording, at the first check and at every later decision)."""
+    kept = f"，仅保留号码 {mask_msisdn(keep_msisdn)}" if keep_msisdn else ""
+    return _f("blacklist", Level.REFUSE,
+              f"该证件在公安机关惩戒名单内（案号 {case_no}），{expires_on:%Y-%m-%d} 前不得新办电话卡{kept}。")  # fmt: skip
+
+
+def cap_findings(rules: Rules, *, requested: dict[str, int], here: dict[str, int],
+                 elsewhere: dict[str, dict[str, int]]) -> list[Finding]:  # fmt: skip
+    """The line caps: at this operator (national rule: refuse) and across carriers (一证通查: escalate)."""
+    out: list[Finding] = []
+    for line_type, want in requested.items():
+        label = LINE_TYPE_LABELS[line_type]
+        have = here.get(line_type, 0)
+        cap = rules.cap_per_operator.get(line_type)
+        if cap is not None and have + want > cap:
+            out.append(_f("cap_operator", Level.REFUSE,
+                          f"该证件在我司已有{have}个{label}，再办{want}个将超过每人{cap}个的上限。"))  # fmt: skip
+        cap_all = rules.cap_all_carriers.get(line_type)
+        other = sum(v.get(line_type, 0) for v in elsewhere.values())
+        if cap_all is not None and have + other + want > cap_all:
+            out.append(_f("cap_all_carriers", Level.ESCALATE,
+                          f"一证通查：该证件在各运营商共有{have + other}个{label}，再办{want}个将超过{cap_all}个。"))  # fmt: skip
+    return out
+
+
+def lines_in_use(db: Session, *, person_hash: str) -> dict[str, int]:
+    """The person's lines in use at this operator, by type (what the caps count)."""
+    rows = core(db).execute(
+        select(Line.line_type, func.count()).join(Person, Line.person_id == Person.id)
+        .where(Person.id_hash == person_hash, Line.status.in_(ACTIVE_STATUSES)).group_by(Line.line_type)
+    ).all()  # fmt: skip
+    return {t: int(n) for t, n in rows}
+
+
+def recheck(db: Session, *, gate: Gate, person_hash: str, requested: dict[str, int], now: datetime) -> list[Finding]:
+    """The ban and the line caps as they stand NOW, for a check decided earlier: a check waits (for L2, for the
+    checklist, for the signature) and a ban or other lines may arrive meanwhile. Every decision on a stored check
+    (flows.review, flows.record_step, flows.sign_notice) goes through this."""
+    findings: list[Finding] = []
+    ban = blacklist.active_entry(db, person_hash=person_hash, on=now.date())
+    if ban is not None:
+        findings.append(ban_finding(ban.case_no, ban.expires_on, ban.keep_msisdn))
+    findings += cap_findings(gate.rules, requested=requested, here=lines_in_use(db, person_hash=person_hash),
+                             elsewhere=gate.cross_carrier.lines_elsewhere(person_hash=person_hash))  # fmt: skip
+    return findings
+
+
 def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | None, clerk: str,
              now: datetime | None = None) -> Evaluation:  # fmt: skip
     rules = gate.rules
@@ -181,10 +230,7 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
 
     # 2. Police blacklist: five-year ban, one kept line.
     if found.ban is not None:
-        case_no, expires_on, keep_msisdn = found.ban
-        kept = f"，仅保留号码 {mask_msisdn(keep_msisdn)}" if keep_msisdn else ""
-        findings.append(_f("blacklist", Level.REFUSE,
-                           f"该证件在公安机关惩戒名单内（案号 {case_no}），{expires_on:%Y-%m-%d} 前不得新办电话卡{kept}。"))  # fmt: skip
+        findings.append(ban_finding(*found.ban))
 
     # 3. The person and their lines at this operator.
     here = found.active
@@ -199,18 +245,7 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
 
     # 4. Caps: at this operator (national rule: refuse) and across carriers (一证通查: escalate).
     elsewhere = gate.cross_carrier.lines_elsewhere(person_hash=person_hash)
-    for line_type, want in requested.items():
-        label = LINE_TYPE_LABELS[line_type]
-        have = here.get(line_type, 0)
-        cap = rules.cap_per_operator.get(line_type)
-        if cap is not None and have + want > cap:
-            findings.append(_f("cap_operator", Level.REFUSE,
-                               f"该证件在我司已有{have}个{label}，再办{want}个将超过每人{cap}个的上限。"))  # fmt: skip
-        cap_all = rules.cap_all_carriers.get(line_type)
-        other = sum(v.get(line_type, 0) for v in elsewhere.values())
-        if cap_all is not None and have + other + want > cap_all:
-            findings.append(_f("cap_all_carriers", Level.ESCALATE,
-                               f"一证通查：该证件在各运营商共有{have + other}个{label}，再办{want}个将超过{cap_all}个。"))  # fmt: skip
+    findings += cap_findings(rules, requested=requested, here=here, elsewhere=elsewhere)
 
     # 5. Scenarios: bulk lines, age bands, purpose, home region.
     for line_type, want in requested.items():

@@ -29,7 +29,7 @@ from fanzha.config import Settings
 from fanzha.privacy import mask_msisdn, redact
 
 RELATION_LABELS = {"subject": "处置对象", "same_owner": "同一机主", "same_device": "同一设备", "ring": "同一团伙",
-                   "not_selected": "未选中"}  # fmt: skip
+                   "not_selected": "未选中", "appeal_upheld": "申诉成立，已撤出"}  # fmt: skip
 
 
 @dataclass

@@ -80,7 +80,7 @@ def submit_check(db: Session, *, gate: service.Gate, actor: Principal, request: 
     # A new check has no steps and no review yet: its result needs no read back. Built before the audit event,
     # which holds the chain's lock until the commit.
     result = result_of(db, gate=gate, check=SimpleNamespace(id=check_id, steps=[], reviewer=None, review_note=None,
-                                                            **row))  # fmt: skip
+                                                            **row), holdings=ev.holdings)  # fmt: skip
     audit.record(db, key=gate.key, actor=actor, action="onboarding.check", subject_type="onboarding_check",
                  subject_id=check_id, detail={"decision": decision.value, "id": row["id_masked"], "shop": shop_id,
                  "codes": sorted({f.code for f in ev.findings})})  # fmt: skip
@@ -242,20 +242,27 @@ def get_notice(db: Session, *, gate: service.Gate, actor: Principal, check_id: i
     return row
 
 
-def result_of(db: Session, *, gate: service.Gate, check: OnboardingCheck | SimpleNamespace) -> CheckResult:
-    """What the clerk sees of a check (a stored one, or a new one's row with ``id`` and empty ``steps``)."""
+def result_of(db: Session, *, gate: service.Gate, check: OnboardingCheck | SimpleNamespace,
+              holdings: service.Holdings | None = None) -> CheckResult:  # fmt: skip
+    """What the clerk sees of a check (a stored one, or a new one's row with ``id`` and empty ``steps``). The
+    三查询 counts are the ones the check read (a new check) or as they stand now (a stored one); none for an
+    invalid ID."""
     checklist = gate.rules.checklists.get(check.checklist, gate.rules.checklist)
     done = {s.key: s for s in check.steps}
     steps = [StepOut(key=s.key, label=s.label, hint=s.hint, done_at=done[s.key].done_at if s.key in done else None,
                      actor=done[s.key].actor if s.key in done else None) for s in checklist.steps]  # fmt: skip
     signed = check.status == CheckStatus.COMPLETED.value
+    reasons = [Finding(**f) for f in json.loads(check.reasons)]
+    if holdings is None and not any(f.code == "id_invalid" for f in reasons):
+        holdings = service.holdings(db, gate=gate, person_hash=check.person_hash)
     return CheckResult(
         check_id=check.id, decision=check.decision, decision_label=DECISION_LABELS[Decision(check.decision)],
         status=check.status, status_label=STATUS_LABELS[CheckStatus(check.status)],
-        reasons=[Finding(**f) for f in json.loads(check.reasons)], id_masked=check.id_masked,
+        reasons=reasons, id_masked=check.id_masked,
         name_masked=check.name_masked, shop_id=check.shop_id, clerk=check.clerk, created_at=check.created_at,
         requested=json.loads(check.requested), purpose=check.purpose, reviewer=check.reviewer,
         review_note=check.review_note, checklist_title=checklist.title, steps=steps, notice_signed=signed,
+        holdings=holdings.present() if holdings is not None else None,
     )  # fmt: skip
 
 

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from fanzha.casework.blacklist import service as blacklist
 from fanzha.casework.blacklist.models import BlacklistEntry
 from fanzha.casework.onboarding import identity
-from fanzha.casework.onboarding.crosscarrier import CrossCarrierRegistry
+from fanzha.casework.onboarding.crosscarrier import CARRIER_LABELS, OTHER_CARRIERS, CrossCarrierRegistry
 from fanzha.casework.onboarding.enums import CheckStatus, Level
 from fanzha.casework.onboarding.models import OnboardingCheck
 from fanzha.casework.onboarding.rules import LINE_TYPE_LABELS, Rules
-from fanzha.casework.onboarding.schemas import CheckRequest, Finding
+from fanzha.casework.onboarding.schemas import CarrierHolding, CheckRequest, Finding, HoldingsOut
 from fanzha.casework.registry.models import Line, Person
 from fanzha.db import core
 from fanzha.privacy import Protector, mask_msisdn
@@ -41,6 +41,38 @@ class Gate:
     staff_cache: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Holdings:
+    """Lines in use under one ID: here (the registry) and at the other carriers (一证通查 adapter). What the
+    三查询 step shows and what the caps count: one object for both."""
+
+    here: dict[str, int]
+    elsewhere: dict[str, dict[str, int]]
+
+    def of(self, line_type: str) -> tuple[int, int]:
+        """(here, at the other carriers) for one line type."""
+        return self.here.get(line_type, 0), sum(v.get(line_type, 0) for v in self.elsewhere.values())
+
+    def present(self) -> HoldingsOut:
+        rows = [CarrierHolding(carrier="本运营商", lines={t: n for t, n in self.here.items() if n},
+                               total=sum(self.here.values()))]  # fmt: skip
+        # The adapter answered: a carrier it names no lines for holds none.
+        others = list(dict.fromkeys([*OTHER_CARRIERS, *self.elsewhere])) if self.elsewhere else []
+        for c in others:
+            v = self.elsewhere.get(c, {})
+            rows.append(CarrierHolding(carrier=CARRIER_LABELS.get(c, c), lines={t: n for t, n in v.items() if n},
+                                       total=sum(v.values())))  # fmt: skip
+        total = sum(r.total for r in rows)
+        parts = "，".join(f"{r.carrier} {r.total} 个" for r in rows)
+        known = "" if self.elsewhere else "（其他运营商暂无查询结果）"
+        return HoldingsOut(carriers=rows, total=total, text=f"一证通查：名下在用号码共{total}个（{parts}）{known}。")
+
+
+def holdings(db: Session, *, gate: Gate, person_hash: str) -> Holdings:
+    return Holdings(here=lines_in_use(db, person_hash=person_hash),
+                    elsewhere=gate.cross_carrier.lines_elsewhere(person_hash=person_hash))  # fmt: skip
+
+
 @dataclass
 class Evaluation:
     findings: list[Finding]
@@ -48,6 +80,7 @@ class Evaluation:
     person_hash: str
     facts: identity.IdFacts | None
     requested: dict[str, int]
+    holdings: Holdings | None = None  # None: the ID was invalid, nothing was looked up
 
 
 def _f(code: str, level: Level, text: str) -> Finding:
@@ -173,19 +206,17 @@ def ban_finding(case_no: str, expires_on: date, keep_msisdn: str | None) -> Find
               f"该证件在公安机关惩戒名单内（案号 {case_no}），{expires_on:%Y-%m-%d} 前不得新办电话卡{kept}。")  # fmt: skip
 
 
-def cap_findings(rules: Rules, *, requested: dict[str, int], here: dict[str, int],
-                 elsewhere: dict[str, dict[str, int]]) -> list[Finding]:  # fmt: skip
+def cap_findings(rules: Rules, *, requested: dict[str, int], held: Holdings) -> list[Finding]:
     """The line caps: at this operator (national rule: refuse) and across carriers (一证通查: escalate)."""
     out: list[Finding] = []
     for line_type, want in requested.items():
         label = LINE_TYPE_LABELS[line_type]
-        have = here.get(line_type, 0)
+        have, other = held.of(line_type)
         cap = rules.cap_per_operator.get(line_type)
         if cap is not None and have + want > cap:
             out.append(_f("cap_operator", Level.REFUSE,
                           f"该证件在我司已有{have}个{label}，再办{want}个将超过每人{cap}个的上限。"))  # fmt: skip
         cap_all = rules.cap_all_carriers.get(line_type)
-        other = sum(v.get(line_type, 0) for v in elsewhere.values())
         if cap_all is not None and have + other + want > cap_all:
             out.append(_f("cap_all_carriers", Level.ESCALATE,
                           f"一证通查：该证件在各运营商共有{have + other}个{label}，再办{want}个将超过{cap_all}个。"))  # fmt: skip
@@ -209,8 +240,7 @@ def recheck(db: Session, *, gate: Gate, person_hash: str, requested: dict[str, i
     ban = blacklist.active_entry(db, person_hash=person_hash, on=now.date())
     if ban is not None:
         findings.append(ban_finding(ban.case_no, ban.expires_on, ban.keep_msisdn))
-    findings += cap_findings(gate.rules, requested=requested, here=lines_in_use(db, person_hash=person_hash),
-                             elsewhere=gate.cross_carrier.lines_elsewhere(person_hash=person_hash))  # fmt: skip
+    findings += cap_findings(gate.rules, requested=requested, held=holdings(db, gate=gate, person_hash=person_hash))
     return findings
 
 
@@ -254,8 +284,8 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
                                f"该客户名下已有{found.fraud_lines}个号码因涉诈被关停。"))  # fmt: skip
 
     # 4. Caps: at this operator (national rule: refuse) and across carriers (一证通查: escalate).
-    elsewhere = gate.cross_carrier.lines_elsewhere(person_hash=person_hash)
-    findings += cap_findings(rules, requested=requested, here=here, elsewhere=elsewhere)
+    held = Holdings(here=here, elsewhere=gate.cross_carrier.lines_elsewhere(person_hash=person_hash))
+    findings += cap_findings(rules, requested=requested, held=held)
 
     # 5. Scenarios: bulk lines, age bands, purpose, home region.
     for line_type, want in requested.items():
@@ -300,5 +330,5 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
                                f"本{who}经办号码中{fraud / total:.1%}后来涉诈（{fraud}/{total}），请严格执行核验流程。"))  # fmt: skip
 
     level = max((Level.parse(f.level) for f in findings), default=Level.INFO)
-    return Evaluation(findings, level, person_hash, facts, requested)
+    return Evaluation(findings, level, person_hash, facts, requested, held)
 

@@ -120,3 +120,17 @@ def test_false_positive_rates_say_their_denominators(scenario):
     share = figures["shut_fp_share"]
     assert "处置号码" in share.label and share.value == pytest.approx(0.5) and share.detail == f"{fig.upheld}/{fig.shut}"
     assert "处置号码" in shown["appeals"].data.note
+
+
+def test_the_case_queue_and_the_dashboard_count_cases_in_work_alike(scenario):
+    """"全部在办" on the case queue and 在办案件 on the dashboard are one definition (awaiting a review decision);
+    cases already actioned have their own tab and are not counted as in work."""
+    from fanzha.casework.cases.present import queue_page
+    from fanzha.supervision import dashboard
+
+    with session_scope(scenario.engine) as db:
+        tabs = {t.key: t for t in queue_page(db, principal=SUPERVISOR, params={}).tabs}
+        shown = {s.panel.key: s for s in dashboard.show(db, actor=SUPERVISOR, flt=make_filter(), settings=scenario.settings)}
+    in_work = {f.key: f.value for f in shown["backlog"].data.figures}["cases_open"]
+    assert tabs["all"].count == in_work == 1  # D; C was actioned (shut after L3), A's case ended on the appeal
+    assert tabs["actioned"].count == 1 and "已处置" in tabs["actioned"].label

@@ -30,7 +30,7 @@ from fanzha.casework.appeals import service as appeals_service
 from fanzha.casework.appeals.enums import OPEN_APPEALS, AppealStatus
 from fanzha.casework.appeals.models import Appeal
 from fanzha.casework.cases import service as cases_service
-from fanzha.casework.cases.enums import REVIEW_STATES, STATE_LABELS, CaseState
+from fanzha.casework.cases.enums import IN_WORK_STATES, STATE_LABELS, CaseState
 from fanzha.casework.cases.models import Case, CaseEvent, CaseLine
 from fanzha.casework.context import aware
 from fanzha.casework.measures.enums import OPEN_ORDER_STATUSES, Measure, OrderStatus
@@ -103,7 +103,7 @@ class BacklogRow:
 def backlog(db: Session, flt: KpiFilter, *, now: datetime) -> list[BacklogRow]:
     """Cases in each review state, primary alerts still awaiting a decision, open appeals and undelivered orders,
     each with how many are past their SLA deadline."""
-    case_stmt = select(Case).where(Case.state.in_([s.value for s in REVIEW_STATES]))
+    case_stmt = select(Case).where(Case.state.in_([s.value for s in IN_WORK_STATES]))  # 在办: as the case queue
     if flt.county:
         case_stmt = case_stmt.where(Case.id.in_(select(CaseLine.case_id).where(
             CaseLine.msisdn.in_(county_lines(flt.county)))))  # fmt: skip

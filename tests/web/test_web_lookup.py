@@ -161,3 +161,37 @@ def test_a_reference_from_another_feature_is_not_an_unmask_reference(web_app, re
         bare = web_app.state.protector.encrypt(registry[1].msisdn)
         assert service.unmask_line(db, key=web_app.state.audit_key, principal=who, protector=web_app.state.protector,
                                    ref=bare, purpose="二级稽核 工单 B-4") is None  # fmt: skip
+
+
+def test_alert_subjects_and_audit_details_are_masked_for_every_reader(client, web_app, registry, make_user,
+                                                                      api_headers, login):  # fmt: skip
+    """/api/alerts masks the subject whatever its type (a number, an ID number); the audit trail's details are
+    masked for the supervisor and the admin as its subjects and purposes are."""
+    from fanzha.casework.audit import service as audit
+    from fanzha.casework.auth.principal import Principal
+    from fanzha.db import session_scope
+
+    make_user("ana7", roles=["analyst"])
+    for subject_type, subject in (("msisdn", registry[1].msisdn), ("id_no", registry[2].id_no)):
+        r = client.post("/api/alerts", headers=api_headers("ana7"), json={
+            "source": "report", "subject_type": subject_type, "subject": subject, "detector": "冒充客服", "score": 0.5,
+            "reasons": "12321举报"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert subject not in r.text
+    inbox = client.get("/api/alerts", headers=api_headers("ana7"))
+    assert inbox.status_code == 200 and len(inbox.json()) == 2
+    _no_clear_values(inbox.text, registry)
+    with session_scope(web_app.state.engine) as db:  # an event whose detail carries numbers (older code did)
+        audit.record(db, key=web_app.state.audit_key, actor=Principal.system("test"), action="trace.run",
+                     subject_type="trace_run", subject_id=1,
+                     detail={"seeds": [registry[0].msisdn], "owner": {"id": registry[0].id_no}})  # fmt: skip
+    for who, role in (("sup7", "supervisor"), ("adm7", "admin")):
+        pw = make_user(who, roles=[role])
+        api = client.post("/api/audit/search", json={"action": "trace.run"}, headers=api_headers(who))
+        assert api.status_code == 200 and api.json()
+        _no_clear_values(api.text, registry)
+        client.cookies.clear()
+        login(client, who, pw)
+        page = client.get("/audit")
+        assert page.status_code == 200 and "溯源分析" in page.text
+        _no_clear_values(page.text, registry)

@@ -94,6 +94,21 @@ def load(db: Session, *, actor: Principal, check_id: int, for_update: bool = Fal
     return check
 
 
+def _redecide(db: Session, *, key: bytes, actor: Principal, check: OnboardingCheck, target: CheckStatus,
+              findings: list[Finding], at: str) -> None:
+    """Move a stored check to ``target`` on new findings (they replace older ones of the same code), audited with
+    the decision point ``at``."""
+    check_transition(CheckStatus(check.status), target)
+    decision = Decision.REFUSE if target is CheckStatus.REFUSED else Decision.ESCALATE
+    codes = {f.code for f in findings}
+    reasons = [r for r in json.loads(check.reasons) if r["code"] not in codes] + [f.model_dump() for f in findings]
+    check.status, check.decision = target.value, decision.value
+    check.reasons = json.dumps(reasons, ensure_ascii=False)
+    audit.record(db, key=key, actor=actor, subject_type="onboarding_check", subject_id=check.id,
+                 action="onboarding.recheck_refused" if decision is Decision.REFUSE else "onboarding.recheck_escalated",
+                 detail={"at": at, "codes": sorted(codes)})  # fmt: skip
+
+
 def _recheck(db: Session, *, gate: service.Gate, actor: Principal, check: OnboardingCheck, at: str,
              now: datetime) -> None:  # fmt: skip
     """Decide on what holds now: a ban or a line cap that arrived since the check refuses it; a new 一证通查
@@ -105,20 +120,13 @@ def _recheck(db: Session, *, gate: service.Gate, actor: Principal, check: Onboar
     refusals = [f for f in found if f.level == "refuse"]
     escalations = [f for f in found if f.level == "escalate" and (f.code, f.text) not in seen]
     if refusals:
-        target, decision, new = CheckStatus.REFUSED, Decision.REFUSE, refusals
+        target, new = CheckStatus.REFUSED, refusals
     elif escalations and check.status == CheckStatus.PASSED.value:
-        target, decision, new = CheckStatus.PENDING_REVIEW, Decision.ESCALATE, escalations
+        target, new = CheckStatus.PENDING_REVIEW, escalations
     else:
         return
-    check_transition(CheckStatus(check.status), target)
-    codes = {f.code for f in new}
-    reasons = [r for r in reasons if r["code"] not in codes] + [f.model_dump() for f in new]
-    check.status, check.decision = target.value, decision.value
-    check.reasons = json.dumps(reasons, ensure_ascii=False)
-    audit.record(db, key=gate.key, actor=actor, subject_type="onboarding_check", subject_id=check.id,
-                 action="onboarding.recheck_refused" if decision is Decision.REFUSE else "onboarding.recheck_escalated",
-                 detail={"at": at, "codes": sorted(codes)})  # fmt: skip
-    outcome = "已拒绝办理" if decision is Decision.REFUSE else "已转二级稽核"
+    _redecide(db, key=gate.key, actor=actor, check=check, target=target, findings=new, at=at)
+    outcome = "已拒绝办理" if target is CheckStatus.REFUSED else "已转二级稽核"
     raise Barred(f"办理前复核发现：{''.join(f.text for f in new)}{outcome}。")
 
 
@@ -132,11 +140,7 @@ def refuse_open_checks(db: Session, *, key: bytes, actor: Principal, person_hash
                                       OnboardingCheck.status.in_([s.value for s in REFUSABLE])).with_for_update()
     ).scalars().all()  # fmt: skip
     for check in open_checks:
-        reasons = [r for r in json.loads(check.reasons) if r["code"] != finding.code] + [finding.model_dump()]
-        check.status, check.decision = CheckStatus.REFUSED.value, Decision.REFUSE.value
-        check.reasons = json.dumps(reasons, ensure_ascii=False)
-        audit.record(db, key=key, actor=actor, action="onboarding.recheck_refused", subject_type="onboarding_check",
-                     subject_id=check.id, detail={"at": "blacklist", "codes": [finding.code]})  # fmt: skip
+        _redecide(db, key=key, actor=actor, check=check, target=CheckStatus.REFUSED, findings=[finding], at="blacklist")
     return len(open_checks)
 
 

@@ -168,8 +168,9 @@ def _facts_statement(fraud_statuses: frozenset[str]):
 def read_facts(db: Session, *, person_hash: str, shop_id: str | None, clerk: str, on: date, fraud_statuses,
                person_since: datetime, group_since: datetime, group_enough: int) -> Facts:  # fmt: skip
     """The check's lookups in one statement. ``together`` is exact below ``group_enough``."""
-    params = {"person_hash": person_hash, "shop_id": shop_id or "", "clerk": clerk[:64], "on": on, "person_since": person_since,
-              "group_since": group_since, "group_made_since": group_since - GROUP_OPEN_WITHIN}  # fmt: skip
+    params = {"person_hash": person_hash, "shop_id": shop_id or "", "clerk": clerk[:64], "on": on,
+              "person_since": person_since, "group_since": group_since,
+              "group_made_since": group_since - GROUP_OPEN_WITHIN}  # fmt: skip
     row = core(db).execute(_facts_statement(frozenset(fraud_statuses)), params).one()._mapping
     together, at_least = row["together"], row["scanned"] >= GROUP_SCAN
     if at_least and together < group_enough:
@@ -264,7 +265,8 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
     if age < rules.min_age:
         findings.append(_f("minor", Level.REFUSE, f"客户未满{rules.min_age}周岁（{age}岁），须由监护人按规定办理。"))
 
-    found = read_facts(db, person_hash=person_hash, shop_id=shop_id, clerk=clerk, on=today, fraud_statuses=rules.fraud_statuses,
+    found = read_facts(db, person_hash=person_hash, shop_id=shop_id, clerk=clerk, on=today,
+                       fraud_statuses=rules.fraud_statuses,
                        person_since=now - timedelta(hours=rules.velocity_hours),
                        group_since=now - timedelta(minutes=rules.group_minutes), group_enough=rules.group_people - 1)
 

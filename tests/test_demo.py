@@ -60,6 +60,11 @@ def test_demo_end_to_end(tmp_path, monkeypatch):
         batch = db.execute(select(ClueBatch)).scalar_one()
         assert batch.status == "exported" and batch.line_count > 0
         assert db.scalar(select(func.count()).select_from(ClueFeedback).where(ClueFeedback.batch_id == batch.id)) == 1
+        from fanzha.casework.blacklist.models import BlacklistEntry
+
+        # 惩戒名单 holds the simulator's blacklist (every row, none quarantined)
+        sim_bans = sum(1 for _ in open(home / "demo" / "blacklist.csv", encoding="utf-8")) - 1
+        assert db.scalar(select(func.count()).select_from(BlacklistEntry)) == sim_bans > 0
     assert verify_manifest(home / batch.folder).ok
     # The approved query covers call summaries and devices, read from the demo's call-record store.
     from fanzha.casework.police import service as police_service

@@ -62,6 +62,10 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     with _bar(console, "告警批次 alert batches") as bar:
         inbox, review = replay_week(settings=settings, alerts_csv=detect_dir / "alerts.csv",
                                     labels_csv=out / "labels.csv", seed=seed, progress=bar)  # fmt: skip
+    # The police blacklist the simulator wrote, through the import `fanzha blacklist import` runs: the counter
+    # refuses a banned person from the first check, and the bans' shutdown proposals reach the review.
+    bans = import_blacklist(settings=settings, path=out / "blacklist.csv")
+    console.print(f"   惩戒名单 police blacklist: {bans.added:,} bans imported, {bans.quarantined:,} quarantined")
     console.print(f"9/{STEPS} 警务协作 a police query (approved) and a clue batch exported with police feedback")
     police = run_police_demo(settings=settings)
     console.print(f"10/{STEPS} 公众举报与市场监管线索 12321 reports and market-regulation tips; one consumer warning")
@@ -92,6 +96,7 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
         table.add_row(f"review: {label}", f"{n:,}")
     for masked, status in review.appeals.items():
         table.add_row(f"appeal {masked}", status)
+    table.add_row("blacklist: imported / quarantined", f"{bans.added:,} / {bans.quarantined:,}")
     table.add_row("graph: nodes / edges", f"{graph.n_nodes:,} / {graph.n_edges:,}")
     table.add_row("police: query approved", f"#{police.query_id} {police.query_subject}" if police.query_id else "-")
     table.add_row("police: clue batch", f"{police.batch_no}: {police.batch_lines:,} lines" if police.batch_no else "-")
@@ -107,9 +112,22 @@ def run_demo(*, settings: Settings, lines: int, days: int, seed: int, out: Path)
     console.print(metrics_table(metrics, title="检测质量 detection quality vs the simulator's ground truth"))
     print_accounts(accounts)
     return {"sim": sim_summary, "cells": cells, "subscribers": subs, "detect": detect_summary, "metrics": metrics,
-            "inbox": inbox, "review": review, "accounts": accounts, "police": police, "public_desk": desk,
+            "inbox": inbox, "review": review, "blacklist": bans, "accounts": accounts, "police": police, "public_desk": desk,
             "monitor": monitor, "store": stored.to_dict(),
             "graph": {"nodes": graph.n_nodes, "edges": graph.n_edges, "path": str(settings.graph_path)}}
+
+
+def import_blacklist(*, settings: Settings, path: Path):
+    """The simulator's blacklist.csv into 惩戒名单 with blacklist.flows.import_csv (the CLI's import)."""
+    from fanzha.casework.audit.service import chain_key
+    from fanzha.casework.auth.principal import Principal
+    from fanzha.casework.blacklist import flows
+    from fanzha.db import engine_for, session_scope
+    from fanzha.privacy import Protector
+
+    with session_scope(engine_for(settings.db_url)) as db:
+        return flows.import_csv(db, key=chain_key(settings), protector=Protector.from_settings(settings),
+                                actor=Principal.system("demo:blacklist"), path=path)  # fmt: skip
 
 
 def _graph(settings: Settings, out: Path):

@@ -128,3 +128,65 @@ def test_reverify_measure_is_lifted_by_matching_reverification(engine, settings,
     with session_scope(engine) as db:
         assert db.get(Appeal, appeal_id).status == "upheld"
         assert db.get(Line, target).status == "active"
+
+
+def _uphold(engine, settings, owner, target, actors):
+    from fanzha.casework.context import work_context
+
+    ctx, flows = work_context(settings), _flows()
+    with session_scope(engine) as db:
+        appeal_id = flows.file_appeal(db, ctx=ctx, msisdn=target, statement="本人正常使用", channel="counter",
+                                      actor=actors["clerk"]).id  # fmt: skip
+    with session_scope(engine) as db:
+        flows.record_reverification(db, ctx=ctx, appeal_id=appeal_id, id_no=owner.id_no, person_present=True,
+                                    purpose="申诉核验", actor=actors["clerk"])  # fmt: skip
+    with session_scope(engine) as db:
+        flows.decide(db, ctx=ctx, appeal_id=appeal_id, upheld=True, note="核实为正常用户", actor=actors["l2"])
+
+
+def test_upheld_appeal_closes_the_open_case_whose_only_subject_was_the_line(engine, settings, owners, actors,
+                                                                            suspended):  # fmt: skip
+    """The auto-suspension case stood open with 停机 proposed: after the appeal it can no longer shut the line."""
+    from fanzha.casework.cases.models import Case, CaseEvent
+    from fanzha.casework.cases.service import subject_msisdns
+
+    target, case_id = suspended
+    with session_scope(engine) as db:
+        assert db.get(Case, case_id).state == "open" and db.get(Case, case_id).proposed_measure == "suspend"
+    _uphold(engine, settings, owners[1], target, actors)
+    with session_scope(engine) as db:
+        case = db.get(Case, case_id)
+        assert case.state == "dismissed" and case.outcome == "false_positive"
+        assert subject_msisdns(db, case_id=case_id) == []
+        notes = [e.note for e in db.execute(select(CaseEvent).where(CaseEvent.case_id == case_id,
+                                                                    CaseEvent.kind == "case.line_withdrawn")).scalars()]
+        assert notes and "申诉" in notes[0] and target not in notes[0]
+
+
+def test_upheld_appeal_takes_the_line_out_of_a_case_that_goes_on_for_other_lines(engine, settings, owners, actors,
+                                                                                 suspended):  # fmt: skip
+    from fanzha.casework.auth.principal import Principal
+    from fanzha.casework.cases import flows as case_flows
+    from fanzha.casework.cases.models import Case
+    from fanzha.casework.cases.service import subject_msisdns
+    from fanzha.casework.context import work_context
+    from fanzha.casework.measures.service import propose_measure
+
+    target, case_id = suspended
+    other = owners[2].msisdns[0]
+    with session_scope(engine) as db:
+        joined = propose_measure(db, msisdns=[target, other], measure="suspend", reason="同一团伙", source="analyst",
+                                 actor=Principal.system("ana"), settings=settings)  # fmt: skip
+        assert joined.case_id == case_id
+    _uphold(engine, settings, owners[1], target, actors)
+    with session_scope(engine) as db:
+        assert db.get(Case, case_id).state == "open"
+        assert subject_msisdns(db, case_id=case_id) == [other]
+    ctx = work_context(settings)
+    with session_scope(engine) as db:
+        case_flows.transition(db, ctx=ctx, case_id=case_id, action="l1_verify", actor=actors["l1"], note="证据属实")
+    with session_scope(engine) as db:
+        case_flows.transition(db, ctx=ctx, case_id=case_id, action="l2_approve", actor=actors["l2"], note="批准",
+                              msisdns=[target, other])  # fmt: skip
+    with session_scope(engine) as db:
+        assert subject_msisdns(db, case_id=case_id) == [other]  # the restored line is not shut again by this case

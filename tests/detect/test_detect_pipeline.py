@@ -68,3 +68,34 @@ def test_detect_without_model_uses_shipped_model(prov, tmp_path):
     assert set(summary["seconds_by_detector"]) == {"fraud_caller", "resold_card"}
     alerts = pd.read_csv(out / "alerts.csv", dtype=str)
     assert set(alerts["detector"]) <= {"fraud_caller", "resold_card"}
+
+
+def test_summary_counts_the_duplicate_records_removed_per_kind(prov, tmp_path):
+    """The contract counts a repeated record_id once; summary.json says how many repeats were removed, per kind.
+    A second copy of one day's CDR file adds exactly its valid rows to the count."""
+    import shutil
+
+    def run(cdr, name):
+        out = tmp_path / name
+        res = CliRunner().invoke(app, ["detect", "--subscribers", str(prov / "subscribers.csv"), "--cells",
+                                       str(prov / "cells.csv"), "--cdr", str(cdr), "--sms", str(prov / "sms"),
+                                       "--out", str(out), "--detectors", "resold_card"])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        return json.loads((out / "summary.json").read_text())
+
+    once = run(prov / "cdr", "once")
+    assert set(once["duplicates_removed"]) == set(once["rows_read"]) == {"cdr", "sms"}
+    assert once["duplicates_removed"]["cdr"] > 0  # the simulator's dirty rows repeat a record_id now and then
+    assert once["duplicates_removed_total"] == sum(once["duplicates_removed"].values())
+    twice_dir = tmp_path / "cdr2"
+    shutil.copytree(prov / "cdr", twice_dir)
+    first = sorted(twice_dir.rglob("*.csv"))[0]
+    # The same records again, in another order (an identical file would be skipped as already read).
+    header, *rows = first.read_text(encoding="utf-8").splitlines()
+    first.with_name("zz_again_" + first.name).write_text("\n".join([header, *reversed(rows)]) + "\n", encoding="utf-8")
+    twice = run(twice_dir, "twice")
+    valid_in_copy = (twice["rows_read"]["cdr"] - once["rows_read"]["cdr"]) - (
+        sum(twice["rows_quarantined_by_reason"]["cdr"].values()) - sum(once["rows_quarantined_by_reason"]["cdr"].values()))
+    assert valid_in_copy > 0
+    assert twice["duplicates_removed"]["cdr"] - once["duplicates_removed"]["cdr"] == valid_in_copy
+    assert twice["duplicates_removed"]["sms"] == once["duplicates_removed"]["sms"]

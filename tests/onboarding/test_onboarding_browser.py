@@ -56,6 +56,9 @@ def test_counter_end_to_end(page, make_user, web_app, tmp_path):
     decision, _ = _check(page, normal_id, "林十")
     assert decision == "pass"
     assert normal_id not in page.content() and "林十" not in page.content()
+    # 三查询: the lines already held, here and at the other carriers, on the card and beside the step
+    assert "一证通查：名下在用号码共" in page.inner_text("#holdings") and "本运营商 0 个" in page.inner_text("#holdings")
+    assert "名下在用号码" in page.inner_text("#steps")
     normal_url = page.url
 
     # the six steps, in order, each stamped with a time

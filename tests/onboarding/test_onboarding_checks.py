@@ -123,43 +123,81 @@ def test_same_person_at_several_shops_escalates(engine, gate, registry):
     assert r.decision == "escalate" and "multi_shop" in codes(r)
 
 
-def test_several_people_together_at_one_shop_escalates(engine, gate, registry):
-    people = [make_id("421221", date(1980 + i, 3, 3), 41 + 2 * i) for i in range(3)]
-    first = _check(engine, gate, id_no=people[0])
-    second = _check(engine, gate, id_no=people[1])
-    third = _check(engine, gate, id_no=people[2])
-    assert first.decision == second.decision == "pass"
-    assert third.decision == "escalate" and "group_opening" in codes(third)
-    # the same people an hour apart are no group
+def _complete(engine, check_id: int, at: datetime) -> None:
+    """The check's notice signed at ``at`` (as flows.sign_notice stores it: status and time)."""
+    from sqlalchemy import update
+
+    from fanzha.casework.onboarding.models import OnboardingCheck
+    from fanzha.db import session_scope
+
+    with session_scope(engine) as db:
+        db.execute(update(OnboardingCheck).where(OnboardingCheck.id == check_id).values(status="completed",
+                                                                                        completed_at=at))  # fmt: skip
+
+
+def test_several_people_opened_by_one_clerk_in_quick_succession_escalates(engine, gate, registry):
+    """Three others' openings completed by this clerk within 15 minutes: faster than the checklist allows."""
+    t0 = datetime.now(UTC) - timedelta(minutes=14)
+    people = [make_id("421221", date(1980 + i, 3, 3), 41 + 2 * i) for i in range(4)]
+    results = []
+    for i, p in enumerate(people[:3]):
+        r = _check(engine, gate, id_no=p, now=t0 + timedelta(minutes=4 * i))
+        _complete(engine, r.check_id, t0 + timedelta(minutes=4 * i + 3))
+        results.append(r)
+    assert all(r.decision == "pass" for r in results)
+    fourth = _check(engine, gate, id_no=people[3])
+    assert fourth.decision == "escalate" and "group_opening" in codes(fourth)
+    assert "本营业员已为3名其他客户办结开卡" in next(f.text for f in fourth.reasons if f.code == "group_opening")
+    # another clerk of the same shop is not this clerk's group; the same people an hour later are none either
+    assert "group_opening" not in codes(_check(engine, gate, id_no=people[3], who=clerk("clerk2")))
     later = datetime.now(UTC) + timedelta(hours=1)
     assert "group_opening" not in codes(_check(engine, gate, id_no=people[0], now=later))
 
 
-def test_group_rule_at_a_busy_shop_reads_the_latest_checks_and_stays_exact(engine, gate, registry):
-    """The group rule reads the shop's most recent GROUP_SCAN checks; when those come from too few people it
-    counts the whole window, so the answer is the same as a full count."""
+def test_group_rule_counts_neither_refused_nor_unfinished_checks_nor_the_same_person(engine, gate, registry):
+    """Typos (refused), checks still under way or walked away from, and one person's repeated checks open no
+    line: they make no group (the rule fired at an ordinary shop on them)."""
+    t0 = datetime.now(UTC) - timedelta(minutes=10)
+    for k in range(3):  # mistyped IDs: refused
+        _check(engine, gate, id_no=ADULT[:-1] + ("0" if ADULT[-1] != "0" else "1"), now=t0 + timedelta(minutes=k))
+    for k in range(3):  # others' checks not (yet) completed
+        _check(engine, gate, id_no=make_id("421221", date(1975, 5, 5 + k), 81), now=t0 + timedelta(minutes=3 + k))
+    regular = make_id("421221", date(1972, 2, 2), 83)
+    for k in range(3):  # one person, three completed checks
+        r = _check(engine, gate, id_no=regular, now=t0 + timedelta(minutes=6 + k))
+        _complete(engine, r.check_id, t0 + timedelta(minutes=6 + k, seconds=30))
+    assert "group_opening" not in codes(_check(engine, gate, id_no=ADULT))
+
+
+def test_group_rule_with_many_checks_reads_the_latest_and_stays_exact(engine, gate, registry):
+    """The group rule reads the clerk's most recent GROUP_SCAN completed checks; when those come from too few
+    people it counts the whole window, so the answer is the same as a full count."""
     from fanzha.casework.onboarding.service import GROUP_SCAN
 
     t0 = datetime.now(UTC) - timedelta(minutes=10)
-    early, regular, newcomer = (make_id("421221", date(1981, 4, d), 61 + d) for d in (1, 2, 3))
-    _check(engine, gate, id_no=early, now=t0)  # in the window, but older than the regular's many checks
+    early, second, regular, newcomer = (make_id("421221", date(1981, 4, d), 61 + d) for d in (1, 2, 3, 4))
+    for k, p in enumerate((early, second)):  # in the window, but older than the regular's many checks
+        _complete(engine, _check(engine, gate, id_no=p, now=t0 + timedelta(seconds=k)).check_id, t0 + timedelta(seconds=5))
     for k in range(GROUP_SCAN + 5):
-        _check(engine, gate, id_no=regular, now=t0 + timedelta(seconds=1 + k))
+        r = _check(engine, gate, id_no=regular, now=t0 + timedelta(seconds=10 + k))
+        _complete(engine, r.check_id, t0 + timedelta(seconds=10 + k))
     r = _check(engine, gate, id_no=newcomer)
     group = [f.text for f in r.reasons if f.code == "group_opening"]
-    # the latest GROUP_SCAN checks are all the regular's; the full count finds the early customer too: exactly 2
-    assert group and "已有2名其他客户" in group[0], r.reasons
+    # the latest GROUP_SCAN checks are all the regular's; the full count finds the two early customers: exactly 3
+    assert group and "已为3名其他客户" in group[0], r.reasons
 
 
-def test_group_rule_at_a_busy_shop_of_many_people_says_at_least(engine, gate, registry):
+def test_group_rule_with_many_people_says_at_least(engine, gate, registry):
     from fanzha.casework.onboarding.service import GROUP_SCAN
 
     t0 = datetime.now(UTC) - timedelta(minutes=10)
     for k in range(GROUP_SCAN + 3):
-        _check(engine, gate, id_no=make_id("421221", date(1970, 1, 1) + timedelta(days=k), 71), now=t0 + timedelta(seconds=k))
+        r = _check(engine, gate, id_no=make_id("421221", date(1970, 1, 1) + timedelta(days=k), 71),
+                   now=t0 + timedelta(seconds=k))  # fmt: skip
+        _complete(engine, r.check_id, t0 + timedelta(seconds=k))
     r = _check(engine, gate, id_no=ADULT)
     group = [f.text for f in r.reasons if f.code == "group_opening"]
-    assert group and f"已有至少{GROUP_SCAN}名其他客户" in group[0], r.reasons
+    assert group and f"已为至少{GROUP_SCAN}名其他客户" in group[0], r.reasons
 
 
 def test_bulk_fixed_lines_high_risk_region_and_purpose(engine, gate, registry):

@@ -17,7 +17,7 @@ def test_kpi_show_and_report(scenario, tmp_path):
     runner = CliRunner()
     shown = runner.invoke(app, ["kpi", "show", "--panel", "shut_lines", "--panel", "appeals"])
     assert shown.exit_code == 0, shown.output
-    assert "处置号码 2" in shown.output and "simbox" in shown.output and "误报率（申诉成立/已决定） 50.0%" in shown.output
+    assert "处置号码 2" in shown.output and "simbox" in shown.output and "申诉误报率（申诉成立 ÷ 已决定申诉） 50.0%（1/2）" in shown.output
     assert "backlog" not in shown.output
     out = tmp_path / "r.xlsx"
     done = runner.invoke(app, ["kpi", "report", "--out", str(out), "--county", "421281"])

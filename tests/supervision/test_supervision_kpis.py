@@ -31,15 +31,16 @@ def test_lines_shut_by_detector_and_day_with_county_filter(scenario):
 def test_backlog_counts_open_and_overdue_by_sla(scenario):
     with session_scope(scenario.engine) as db:
         now_rows = {r.key: r for r in kpis.backlog(db, make_filter(), now=utcnow())}
-        # A (suspended before review, still to be reviewed) and D, both within the 1 h SLA of the open state.
-        assert (now_rows["cases_open"].open, now_rows["cases_open"].overdue) == (2, 0)
-        assert now_rows["alerts"].open == 2
+        # D, within the 1 h SLA of the open state. A's case (suspended before review) ended when A's appeal was
+        # upheld: its only line was restored, nothing is left to review.
+        assert (now_rows["cases_open"].open, now_rows["cases_open"].overdue) == (1, 0)
+        assert now_rows["alerts"].open == 1
         assert now_rows["cases_awaiting_l3"].open == 0 and now_rows["appeals"].open == 0
         later = {r.key: r for r in kpis.backlog(db, make_filter(), now=utcnow() + timedelta(hours=2))}
-        assert (later["cases_open"].open, later["cases_open"].overdue) == (2, 2)
-        assert later["alerts"].overdue == 2
+        assert (later["cases_open"].open, later["cases_open"].overdue) == (1, 1)
+        assert later["alerts"].overdue == 1
         here = {r.key: r for r in kpis.backlog(db, make_filter(county="421202"), now=utcnow())}
-        assert here["cases_open"].open == 1  # only A: D's line was opened in 赤壁市 (421281)
+        assert here["cases_open"].open == 0  # not D: its line was opened in 赤壁市 (421281); A's case has ended
 
 
 def test_appeals_outcome_and_false_positive_rate(scenario):
@@ -48,7 +49,8 @@ def test_appeals_outcome_and_false_positive_rate(scenario):
     assert (fig.filed, fig.decided, fig.upheld, fig.rejected, fig.open) == (2, 2, 1, 1, 0)
     assert fig.false_positive_rate == pytest.approx(0.5)
     assert fig.by_detector["fraud_caller"]["upheld"] == 1 and fig.by_detector["simbox"]["rejected"] == 1
-    assert (fig.reviews_confirmed, fig.reviews_dismissed) == (1, 0)  # C approved through L3
+    # C approved through L3; A's case dismissed as a false positive when its appeal was upheld
+    assert (fig.reviews_confirmed, fig.reviews_dismissed) == (1, 1)
 
 
 def test_lag_stats_quantiles_and_buckets():
@@ -99,3 +101,36 @@ def test_panels_by_permission_and_empty_state(scenario):
     assert {f.key: f.value for f in shut.data.figures}["shut_total"] == 2
     assert 'data-total="2"' in shut.svg and shut.svg.count('class="bar"') >= 2
     assert {f.key: f.value for f in now["appeals"].data.figures}["appeals_fp_rate"] == pytest.approx(0.5)
+
+
+def test_false_positive_rates_say_their_denominators(scenario):
+    """误报率 from 2 decided appeals must not pass for a rate over all shutdowns: each figure names what it divides
+    by and shows both counts; the share of shut lines found wrong on appeal is a figure of its own."""
+    from fanzha.supervision import dashboard
+
+    with session_scope(scenario.engine) as db:
+        fig = kpis.appeal_figures(db, make_filter())
+        shut = len(kpis.shut_lines(db, make_filter()))
+        shown = {s.panel.key: s for s in dashboard.show(db, actor=SUPERVISOR, flt=make_filter(), settings=scenario.settings)}
+    assert fig.shut == shut == 2
+    assert fig.shut_false_positive_share == pytest.approx(fig.upheld / fig.shut)
+    figures = {f.key: f for f in shown["appeals"].data.figures}
+    rate = figures["appeals_fp_rate"]
+    assert "已决定申诉" in rate.label and rate.text == f"50.0%（{fig.upheld}/{fig.decided}）"
+    share = figures["shut_fp_share"]
+    assert "处置号码" in share.label and share.value == pytest.approx(0.5) and share.detail == f"{fig.upheld}/{fig.shut}"
+    assert "处置号码" in shown["appeals"].data.note
+
+
+def test_the_case_queue_and_the_dashboard_count_cases_in_work_alike(scenario):
+    """"全部在办" on the case queue and 在办案件 on the dashboard are one definition (awaiting a review decision);
+    cases already actioned have their own tab and are not counted as in work."""
+    from fanzha.casework.cases.present import queue_page
+    from fanzha.supervision import dashboard
+
+    with session_scope(scenario.engine) as db:
+        tabs = {t.key: t for t in queue_page(db, principal=SUPERVISOR, params={}).tabs}
+        shown = {s.panel.key: s for s in dashboard.show(db, actor=SUPERVISOR, flt=make_filter(), settings=scenario.settings)}
+    in_work = {f.key: f.value for f in shown["backlog"].data.figures}["cases_open"]
+    assert tabs["all"].count == in_work == 1  # D; C was actioned (shut after L3), A's case ended on the appeal
+    assert tabs["actioned"].count == 1 and "已处置" in tabs["actioned"].label

@@ -110,3 +110,26 @@ def test_appeal_api_and_scoping(client, registry, people, api_headers, login):
     assert page.status_code == 200 and 'id="file-appeal"' in page.text
     assert client.get("/cases").status_code == 403
     assert client.get("/appeals/999").status_code == 404
+
+
+def test_appeal_page_links_the_case_only_for_who_may_open_it(web_app, client, registry, people, login, api_headers):
+    """A clerk at the counter sees which case the appeal is about but gets no link that answers 403."""
+    from fanzha.casework.auth.principal import Principal
+    from fanzha.casework.measures.service import propose_measure
+    from fanzha.casework.registry.models import Line
+    from fanzha.db import session_scope
+
+    msisdn = registry[0].msisdn
+    with session_scope(web_app.state.engine) as db:
+        case_id = propose_measure(db, msisdns=[msisdn], measure="suspend", reason="12321举报", source="analyst",
+                                  actor=Principal.system("ana"), settings=web_app.state.settings).case_id  # fmt: skip
+        db.get(Line, msisdn).status = "suspended"
+    r = client.post("/api/appeals", headers=api_headers("clerk"), json={"msisdn": msisdn, "statement": "本人使用"})
+    assert r.status_code == 200, r.text
+    appeal_id = r.json()["id"]
+    _as(client, login, "clerk", people["clerk"])
+    page = client.get(f"/appeals/{appeal_id}")
+    assert page.status_code == 200 and f"案件 #{case_id}" in page.text and f'href="/cases/{case_id}"' not in page.text
+    assert client.get(f"/cases/{case_id}").status_code == 403  # what the link would have led to
+    _as(client, login, "rev2", people["rev2"])
+    assert f'href="/cases/{case_id}"' in client.get(f"/appeals/{appeal_id}").text

@@ -59,7 +59,7 @@ def test_unmask_needs_purpose_and_is_audited(client, web_app, registry, make_use
 
 
 def test_api_masked_then_unmask(client, web_app, registry, make_user, api_headers):
-    make_user("cop", roles=["police_liaison"])
+    make_user("cop", roles=["reviewer_l3"])
     make_user("ana2", roles=["analyst"])
     cop, ana = api_headers("cop"), api_headers("ana2")
     r = client.post("/api/lines/search", json={"id_no": registry[3].id_no}, headers=cop)
@@ -94,7 +94,7 @@ def test_clerk_sees_only_own_shop(client, registry, make_user, api_headers):
 
 
 def test_audit_page_masks_subjects(client, web_app, registry, make_user, login, api_headers):
-    make_user("cop2", roles=["police_liaison"])
+    make_user("cop2", roles=["reviewer_l2"])
     h = api_headers("cop2")
     (row,) = client.post("/api/lines/search", json={"msisdn": registry[1].msisdn}, headers=h).json()
     client.post("/api/lines/unmask", json={"ref": row["ref"], "purpose": f"核查 {registry[1].id_no}"}, headers=h)
@@ -116,3 +116,82 @@ def test_audit_api_refuses_out_of_range_dates(client, make_user, api_headers):
     for since in ("0001-01-01T00:00:00", "9999-12-31T23:59:59+14:00"):
         assert client.post("/api/audit/search", json={"since": since}, headers=h).status_code == 422
     assert client.post("/api/audit/search", json={"since": "2026-01-01T00:00:00"}, headers=h).status_code == 200
+
+
+def test_police_liaison_gets_clear_data_only_through_an_approved_police_query(client, web_app, registry, make_user,
+                                                                              login, csrf_from, api_headers):  # fmt: skip
+    """/lines stays masked for the liaison (no unmask button, 403 on the unmask routes): clear names and IDs
+    for the police go through a 协查 request a second person approved (/police)."""
+    from fanzha.casework.auth.enums import Permission, roles_with
+
+    assert "police_liaison" not in roles_with(Permission.PERSONAL_UNMASK)
+    pw = make_user("jing", roles=["police_liaison"])
+    login(client, "jing", pw)
+    r = client.post("/lines", data={"id_no": registry[3].id_no, "csrf_token": csrf_from(client.get("/lines").text)})
+    assert r.status_code == 200 and "177****0004" in r.text and "/lines/unmask" not in r.text
+    _no_clear_values(r.text, registry)
+    make_user("rev9", roles=["reviewer_l2"])
+    (row,) = client.post("/api/lines/search", json={"id_no": registry[3].id_no}, headers=api_headers("rev9")).json()
+    body = {"ref": row["ref"], "purpose": "协查函 2026-0042"}
+    assert client.post("/api/lines/unmask", json=body, headers=api_headers("jing")).status_code == 403
+    page = client.post("/lines/unmask", data={**body, "csrf_token": csrf_from(r.text)})
+    assert page.status_code == 403 and registry[3].id_no not in page.text
+    assert _events(web_app, "personal.unmask") == []
+
+
+def test_an_unmask_reference_is_bound_to_the_user_it_was_issued_to(client, web_app, registry, make_user, api_headers):
+    make_user("revA", roles=["reviewer_l2"])
+    make_user("revB", roles=["reviewer_l2"])
+    (row,) = client.post("/api/lines/search", json={"msisdn": registry[1].msisdn}, headers=api_headers("revA")).json()
+    body = {"ref": row["ref"], "purpose": "二级稽核 工单 B-3"}
+    assert client.post("/api/lines/unmask", json=body, headers=api_headers("revB")).status_code == 404
+    assert _events(web_app, "personal.unmask") == []
+    mine = client.post("/api/lines/unmask", json=body, headers=api_headers("revA"))
+    assert mine.status_code == 200 and mine.json()["msisdn"] == registry[1].msisdn
+
+
+def test_a_reference_from_another_feature_is_not_an_unmask_reference(web_app, registry):
+    """A reference names a line for unmasking only: a bare encrypted number (as other pages carry) is refused."""
+    from fanzha.casework.auth.principal import Principal
+    from fanzha.casework.lookup import service
+    from fanzha.db import session_scope
+
+    who = Principal(user_id=1, username="revC", roles=frozenset({"reviewer_l2"}))
+    with session_scope(web_app.state.engine) as db:
+        bare = web_app.state.protector.encrypt(registry[1].msisdn)
+        assert service.unmask_line(db, key=web_app.state.audit_key, principal=who, protector=web_app.state.protector,
+                                   ref=bare, purpose="二级稽核 工单 B-4") is None  # fmt: skip
+
+
+def test_alert_subjects_and_audit_details_are_masked_for_every_reader(client, web_app, registry, make_user,
+                                                                      api_headers, login):  # fmt: skip
+    """/api/alerts masks the subject whatever its type (a number, an ID number); the audit trail's details are
+    masked for the supervisor and the admin as its subjects and purposes are."""
+    from fanzha.casework.audit import service as audit
+    from fanzha.casework.auth.principal import Principal
+    from fanzha.db import session_scope
+
+    make_user("ana7", roles=["analyst"])
+    for subject_type, subject in (("msisdn", registry[1].msisdn), ("id_no", registry[2].id_no)):
+        r = client.post("/api/alerts", headers=api_headers("ana7"), json={
+            "source": "report", "subject_type": subject_type, "subject": subject, "detector": "冒充客服", "score": 0.5,
+            "reasons": "12321举报"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert subject not in r.text
+    inbox = client.get("/api/alerts", headers=api_headers("ana7"))
+    assert inbox.status_code == 200 and len(inbox.json()) == 2
+    _no_clear_values(inbox.text, registry)
+    with session_scope(web_app.state.engine) as db:  # an event whose detail carries numbers (older code did)
+        audit.record(db, key=web_app.state.audit_key, actor=Principal.system("test"), action="trace.run",
+                     subject_type="trace_run", subject_id=1,
+                     detail={"seeds": [registry[0].msisdn], "owner": {"id": registry[0].id_no}})  # fmt: skip
+    for who, role in (("sup7", "supervisor"), ("adm7", "admin")):
+        pw = make_user(who, roles=[role])
+        api = client.post("/api/audit/search", json={"action": "trace.run"}, headers=api_headers(who))
+        assert api.status_code == 200 and api.json()
+        _no_clear_values(api.text, registry)
+        client.cookies.clear()
+        login(client, who, pw)
+        page = client.get("/audit")
+        assert page.status_code == 200 and "溯源分析" in page.text
+        _no_clear_values(page.text, registry)

@@ -64,6 +64,11 @@ def _rows(ingest_summary: dict) -> tuple[dict, dict, int]:
     return read, quarantined, total_q
 
 
+def _duplicates(ingest_summary: dict) -> dict[str, int]:
+    """Valid records dropped per kind because their record_id was already read (the contract counts it once)."""
+    return {kind: int(ks.get("duplicates", 0)) for kind, ks in ingest_summary.get("kinds", {}).items()}
+
+
 def detect_on(ctx: DetectionContext, *, detectors: list[str] | None = None, progress=None) -> tuple[list[Alert], pd.DataFrame, dict]:
     """Run detectors on an open context: (alerts, per-line scores, seconds per detector)."""
     chosen = registered()
@@ -116,6 +121,7 @@ def run_detect(
     summary = {
         "rows_read": read, "rows_read_total": sum(read.values()),
         "rows_quarantined": total_q, "rows_quarantined_by_reason": quarantined, "quarantine_files": qfiles,
+        "duplicates_removed": (dups := _duplicates(ingest_summary)), "duplicates_removed_total": sum(dups.values()),
         "subscribers_scored": int(len(scores)), "alerts": n_alerts, "alerts_by_detector": by_detector,
         "models": model_origin, "seconds": round(time.perf_counter() - started, 3),
         "seconds_ingest": round(ingest_s, 3), "seconds_by_detector": timing,

@@ -10,7 +10,10 @@ Definitions (also shown under each panel):
   (alerts received after the measure do not count; a line without its own alert takes the case's first);
 - the *backlog* is a snapshot at ``now`` (SLA logic of the cases and appeals services); the county filter
   applies, the time range does not (old overdue work must stay visible);
-- the appeal *false-positive rate* is upheld appeals ÷ decided appeals (filed in the range).
+- the appeal *false-positive rate* is upheld appeals ÷ decided appeals (filed in the range): a rate among the
+  owners who appealed, with a denominator of a few appeals; it is always shown with both counts;
+- the *share of shut lines found wrong on appeal* is upheld appeals ÷ lines shut in the range: a floor (not
+  every owner of a wrongly shut line appeals), shown with both counts too.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from fanzha.casework.appeals import service as appeals_service
 from fanzha.casework.appeals.enums import OPEN_APPEALS, AppealStatus
 from fanzha.casework.appeals.models import Appeal
 from fanzha.casework.cases import service as cases_service
-from fanzha.casework.cases.enums import REVIEW_STATES, STATE_LABELS, CaseState
+from fanzha.casework.cases.enums import IN_WORK_STATES, STATE_LABELS, CaseState
 from fanzha.casework.cases.models import Case, CaseEvent, CaseLine
 from fanzha.casework.context import aware
 from fanzha.casework.measures.enums import OPEN_ORDER_STATUSES, Measure, OrderStatus
@@ -100,7 +103,7 @@ class BacklogRow:
 def backlog(db: Session, flt: KpiFilter, *, now: datetime) -> list[BacklogRow]:
     """Cases in each review state, primary alerts still awaiting a decision, open appeals and undelivered orders,
     each with how many are past their SLA deadline."""
-    case_stmt = select(Case).where(Case.state.in_([s.value for s in REVIEW_STATES]))
+    case_stmt = select(Case).where(Case.state.in_([s.value for s in IN_WORK_STATES]))  # 在办: as the case queue
     if flt.county:
         case_stmt = case_stmt.where(Case.id.in_(select(CaseLine.case_id).where(
             CaseLine.msisdn.in_(county_lines(flt.county)))))  # fmt: skip
@@ -179,10 +182,17 @@ class AppealFigures:
     by_detector: dict[str, Counter] = field(default_factory=dict)  # detector → Counter(status)
     reviews_confirmed: int = 0  # cases decided in the range: measure approved
     reviews_dismissed: int = 0  # … dismissed as false positives at review
+    shut: int = 0  # lines shut in the range (``shut_lines``)
 
     @property
     def false_positive_rate(self) -> float | None:
+        """Upheld ÷ decided appeals: among the owners who appealed, not among the lines shut."""
         return self.upheld / self.decided if self.decided else None
+
+    @property
+    def shut_false_positive_share(self) -> float | None:
+        """Upheld appeals ÷ lines shut in the range: a floor on the share of shutdowns that were wrong."""
+        return self.upheld / self.shut if self.shut else None
 
     @property
     def dismissal_rate(self) -> float | None:
@@ -217,6 +227,7 @@ def appeal_figures(db: Session, flt: KpiFilter) -> AppealFigures:
         else:
             fig.open += 1
     fig.decided = fig.upheld + fig.rejected
+    fig.shut = len(shut_lines(db, flt))
     # Review outcomes: the last decision (to actioned or dismissed) of each case inside the range.
     ev = (select(CaseEvent.case_id, CaseEvent.to_state, CaseEvent.at, CaseEvent.id)
           .where(CaseEvent.to_state.in_([CaseState.ACTIONED.value, CaseState.DISMISSED.value]),

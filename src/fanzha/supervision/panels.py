@@ -42,9 +42,14 @@ class Figure:
     label: str
     value: int | float | str | None
     unit: str = ""
+    detail: str = ""  # what a rate is made of, e.g. "1/2" (numerator/denominator), shown under the value
 
     @property
     def text(self) -> str:
+        """The value in words, with what it is made of: "50.0%（1/2）"."""
+        return self._value_text() + (f"（{self.detail}）" if self.detail else "")
+
+    def _value_text(self) -> str:
         v = self.value
         if v is None:
             return "—"

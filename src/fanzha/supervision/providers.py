@@ -101,13 +101,18 @@ def appeals_panel(ctx: PanelContext) -> PanelData:
                   [Series(label, [fig.by_detector[d][s] for d in dets]) for s, label in statuses]
                   + [Series("待决定", [_open(fig.by_detector[d]) for d in dets])], unit="件", title="申诉结果（按检测器）")
     figures = [Figure("appeals_filed", "申诉", fig.filed), Figure("appeals_upheld", "申诉成立", fig.upheld),
-               Figure("appeals_fp_rate", "误报率（申诉成立/已决定）", fig.false_positive_rate, "%"),
+               Figure("appeals_fp_rate", "申诉误报率（申诉成立 ÷ 已决定申诉）", fig.false_positive_rate, "%",
+                      detail=f"{fig.upheld}/{fig.decided}"),
+               Figure("shut_fp_share", "处置号码经申诉确认误报（申诉成立 ÷ 处置号码）", fig.shut_false_positive_share, "%",
+                      detail=f"{fig.upheld}/{fig.shut}"),
                Figure("reviews_dismissed", "稽核驳回案件", fig.reviews_dismissed),
                Figure("reviews_confirmed", "稽核确认案件", fig.reviews_confirmed)]  # fmt: skip
     return PanelData(columns=[("detector", "检测器"), ("detector_label", "检测器名称"), ("filed", "申诉"), ("upheld", "成立"),
                               ("rejected", "不成立"), ("open", "待决定"), ("fp_rate", "误报率")],
                      rows=rows, figures=figures, chart=chart if dets else None,
-                     note="误报率 = 申诉成立 ÷ 已决定申诉（按申诉提出时间）；稽核驳回 = 三级稽核中被驳回为误报的案件。")  # fmt: skip
+                     note="申诉误报率 = 申诉成立 ÷ 已决定申诉（按申诉提出时间，分母为申诉件数而非处置号码）；"
+                          "处置号码经申诉确认误报 = 申诉成立 ÷ 范围内处置号码，为下限（并非每个被误处置的机主都会申诉）；"
+                          "稽核驳回 = 三级稽核中被驳回为误报的案件。")  # fmt: skip
 
 
 def _yoy_panel(by: str):

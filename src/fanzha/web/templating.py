@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from fanzha.casework.auth.enums import ROLE_LABELS, Role
+from fanzha.casework.auth.enums import ROLE_LABELS, Permission, Role
 from fanzha.casework.measures.enums import line_status_label
 from fanzha.casework.onboarding.rules import line_type_label
 from fanzha.numbers import carrier_label
@@ -48,6 +48,18 @@ def environment() -> Environment:
     return _env
 
 
+def _case_link(principal):
+    """``case_link(id)`` in templates: a link to the case for who may open cases (case.work), else the case
+    named in words, so no page offers a link that answers 403."""
+    may_open = principal is not None and principal.can(Permission.CASE_WORK)
+
+    def link(case_id, text: str | None = None) -> Markup:
+        label = escape(text or f"案件 #{case_id}")
+        return Markup(f'<a href="/cases/{int(case_id)}">{label}</a>') if may_open else Markup(f"<span>{label}</span>")
+
+    return link
+
+
 def render(request: Request, template: str, context: dict | None = None, *, status_code: int = 200) -> HTMLResponse:
     principal = getattr(request.state, "principal", None)
     token = csrf_token(request)
@@ -57,6 +69,7 @@ def render(request: Request, template: str, context: dict | None = None, *, stat
         "nav": nav.visible(principal),
         "path": request.url.path,
         "csrf_token": token,
+        "case_link": _case_link(principal),
         "csrf_field": lambda: Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">'),
         **(context or {}),
     }

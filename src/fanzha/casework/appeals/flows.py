@@ -141,6 +141,9 @@ def decide(
         orders = measures.issue_orders(db, ctx=ctx, msisdns=[appeal.msisdn], measure=Measure.RESTORE,
                                        reason=f"申诉#{appeal.id}成立", source="appeal", origin=f"appeal:{appeal.id}",
                                        actor=actor, case_id=appeal.case_id, appeal_id=appeal.id)  # fmt: skip
+        # Every case still in work that would act on the line lets go of it (or ends): no open proposal may
+        # shut again the line this appeal just restored.
+        case_flows.withdraw_line(db, ctx=ctx, msisdn=appeal.msisdn, actor=actor, reason=f"申诉#{appeal.id}成立")
     record_label(db, msisdn=appeal.msisdn, outcome="false_positive" if upheld else "confirmed",
                  source=f"appeal:{appeal.id}")  # fmt: skip
     audit.record(db, key=ctx.key, actor=actor, action="appeal.decide", subject_type="line", subject_id=appeal.msisdn,

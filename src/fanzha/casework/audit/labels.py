@@ -20,10 +20,11 @@ ACTION_LABELS = {
     # counter gate and blacklist
     "onboarding.check": "开户核验", "onboarding.step": "核验步骤记录", "onboarding.notice_read": "查看承诺书",
     "onboarding.notice_signed": "签署承诺书", "onboarding.review": "开户二级稽核",
+    "onboarding.recheck_refused": "开户复核拒绝（名单或上限）", "onboarding.recheck_escalated": "开户复核转二级稽核",
     "blacklist.import": "导入惩戒名单", "blacklist.request": "申请列入名单", "blacklist.decide": "名单审批",
     "blacklist.expire": "名单到期", "blacklist.lift": "解除名单", "blacklist.measure_proposed": "名单号码拟处置",
     # alerts, cases, measures, appeals
-    "alert.raise": "生成告警", "case.open": "立案",
+    "alert.raise": "生成告警", "case.open": "立案", "case.line_withdrawn": "申诉成立，号码撤出案件",
     **{f"case.{action.value}": label for action, label in CASE_ACTION_LABELS.items()},
     "measure.order": "下发处置指令", "measure.done": "处置指令已执行", "measure.retry": "重发处置指令",
     "appeal.file": "提交申诉", "appeal.decide": "申诉裁决", "appeal.reverify": "申诉二次核验",

@@ -170,6 +170,18 @@ def search(session: Session, *, query: AuditQuery) -> list[AuditEvent]:
     return list(session.execute(stmt).scalars())
 
 
+def _masked(value):
+    """Numbers and ID numbers inside an event's detail, masked wherever they sit (``record`` asks for masked
+    forms, but the trail is append-only: what an older or careless caller wrote is masked on the way out)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
 def present(event: AuditEvent) -> AuditEventOut:
     """The masked, display form of an event (pages, API, exports)."""
     subject = event.subject_id
@@ -178,7 +190,7 @@ def present(event: AuditEvent) -> AuditEventOut:
     else:
         subject = redact(subject) if subject else subject
     try:
-        detail = json.loads(event.detail or "{}")
+        detail = _masked(json.loads(event.detail or "{}"))
     except ValueError:
         detail = {"raw": redact(event.detail)}
     return AuditEventOut(

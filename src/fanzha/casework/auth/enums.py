@@ -74,9 +74,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {P.SESSION, P.LINE_LOOKUP, P.ALERT_READ, P.CASE_WORK, P.KPI_VIEW, P.AUDIT_READ, P.PERSONAL_UNMASK, P.EXPORT,
          P.POLICE_DESK, P.POLICE_APPROVE, P.CLUE_EXPORT}
     ),
-    Role.POLICE_LIAISON: frozenset(
-        {P.SESSION, P.LINE_LOOKUP, P.PERSONAL_UNMASK, P.POLICE_DESK, P.BLACKLIST_MANAGE, P.EXPORT}
-    ),
+    # No personal.unmask: clear data for the police leaves only through a 协查 request a second person approved
+    # (police.desk); a purpose the liaison types at /lines would bypass that approval.
+    Role.POLICE_LIAISON: frozenset({P.SESSION, P.LINE_LOOKUP, P.POLICE_DESK, P.BLACKLIST_MANAGE, P.EXPORT}),
     Role.MARKET_REGULATOR: frozenset({P.SESSION, P.TIP_MANAGE, P.KPI_VIEW}),
     # Separation of duties: whoever manages accounts does not see personal data.
     Role.ADMIN: frozenset({P.SESSION, P.USER_ADMIN, P.AUDIT_READ, P.KPI_VIEW}),

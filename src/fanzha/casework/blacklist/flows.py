@@ -40,6 +40,12 @@ def _new_entry(*, protector: Protector, row: service.ValidRow, source: Source, s
 
 
 def _activate_measures(db: Session, *, key: bytes, actor: Principal, entry: BlacklistEntry) -> int:
+    """A ban in force: the lines beyond the kept one are proposed for shutdown, and the person's open counter
+    checks are refused (a check escalated before the ban must not end in a card)."""
+    from fanzha.casework.onboarding import flows as onboarding  # onboarding reads the ban: import at use
+
+    onboarding.refuse_open_checks(db, key=key, actor=actor, person_hash=entry.person_hash, case_no=entry.case_no,
+                                  expires_on=entry.expires_on, keep_msisdn=entry.keep_msisdn)  # fmt: skip
     msisdns = service.lines_beyond_kept(db, person_hash=entry.person_hash, keep_msisdn=entry.keep_msisdn)
     return measures.propose_for_blacklisted(db, key=key, actor=actor, msisdns=msisdns, case_no=entry.case_no,
                                             entry_id=entry.id)  # fmt: skip

@@ -35,6 +35,9 @@ STATE_LABELS = {
 }
 ACTIVE_STATES = frozenset({CaseState.OPEN, CaseState.L1_VERIFIED, CaseState.AWAITING_L3, CaseState.ACTIONED})
 REVIEW_STATES = frozenset({CaseState.OPEN, CaseState.L1_VERIFIED, CaseState.AWAITING_L3})
+# 在办 (in work): a case waiting for a review decision. The case queue's "全部在办案件" tab and the dashboard's
+# 在办案件 both count exactly these; an actioned case (measure taken, not yet closed) is not in work.
+IN_WORK_STATES = REVIEW_STATES
 
 
 class CaseAction(StrEnum):

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fanzha.casework.audit import service as audit
 from fanzha.casework.auth.principal import Principal
 from fanzha.casework.cases import service
-from fanzha.casework.cases.enums import ACTION_LABELS, STATE_LABELS, TRANSITIONS, CaseAction, CaseState
+from fanzha.casework.cases.enums import (
+    ACTION_LABELS, ACTIVE_STATES, STATE_LABELS, TRANSITIONS, CaseAction, CaseState,
+)  # fmt: skip
 from fanzha.casework.cases.models import Case, CaseEvent, CaseKey, CaseLine
 from fanzha.casework.context import WorkContext, utcnow
 from fanzha.casework.measures.enums import LINE_STATUS_AFTER, MEASURE_LABELS, Measure
 from fanzha.casework.measures.models import MeasureOrder
 from fanzha.casework.registry.models import Line
-from fanzha.privacy import redact
+from fanzha.privacy import mask_msisdn, redact
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
@@ -176,7 +178,8 @@ def transition(
         chosen = Measure(measure or case.proposed_measure or Measure.SUSPEND.value)
         if chosen == Measure.RESTORE:
             raise TransitionError("恢复不是处置措施 restore is not a measure to approve")
-        linked = {v.msisdn for v in service.case_lines(db, case_id=case.id)}
+        # A line taken out by an upheld appeal (WITHDRAWN) is not the case's to act on any more.
+        linked = {v.msisdn for v in service.case_lines(db, case_id=case.id) if v.relation != WITHDRAWN}
         targets = [m for m in (msisdns or service.subject_msisdns(db, case_id=case.id)) if m in linked]
         if not targets:
             raise TransitionError("没有选择号码 no lines selected")
@@ -218,6 +221,37 @@ def transition(
     log(db, case=case, actor=actor, kind=f"case.{action.value}", from_state=before.value, to_state=target.value,
         note=f"{text}{'：' + note if note else ''}")  # fmt: skip
     return case
+
+
+WITHDRAWN = "appeal_upheld"  # case_lines.relation of a line an upheld appeal took out of the case
+
+
+def withdraw_line(db: Session, *, ctx: WorkContext, msisdn: str, actor: Principal, reason: str) -> list[int]:
+    """An upheld appeal restored ``msisdn``: every case still in work that would act on it drops it (relation
+    WITHDRAWN), so no open proposal can shut the line again. A case left with no line to act on ends: one under
+    review is dismissed as a false positive, one already actioned is closed. Returns the cases touched."""
+    cases = list(db.execute(
+        select(Case).join(CaseLine, CaseLine.case_id == Case.id)
+        .where(CaseLine.msisdn == msisdn, CaseLine.relation == "subject",
+               Case.state.in_([s.value for s in ACTIVE_STATES])).order_by(Case.id)
+    ).scalars().unique())  # fmt: skip
+    for case in cases:
+        db.execute(update(CaseLine).where(CaseLine.case_id == case.id, CaseLine.msisdn == msisdn)
+                   .values(relation=WITHDRAWN))  # fmt: skip
+        before = CaseState(case.state)
+        target = before
+        if not service.subject_msisdns(db, case_id=case.id):
+            target = CaseState.CLOSED if before == CaseState.ACTIONED else CaseState.DISMISSED
+            _enter(case, target, settings=ctx.settings)
+            case.outcome = "false_positive"
+        audit.record(db, key=ctx.key, actor=actor, action="case.line_withdrawn", subject_type="case",
+                     subject_id=case.id, purpose=redact(reason) or None,
+                     detail={"msisdn": mask_msisdn(msisdn), "from": before.value, "to": target.value})  # fmt: skip
+        ended = {CaseState.DISMISSED: "，案件无其他处置对象，按误报驳回",
+                 CaseState.CLOSED: "，案件无其他处置对象，结案"}.get(target) if target != before else "，其余号码继续办理"
+        log(db, case=case, actor=actor, kind="case.line_withdrawn", from_state=before.value, to_state=target.value,
+            note=f"{reason}：号码 {mask_msisdn(msisdn)} 撤出处置{ended}")  # fmt: skip
+    return [c.id for c in cases]
 
 
 def _remember_targets(db: Session, *, case: Case, targets: list[str]) -> None:

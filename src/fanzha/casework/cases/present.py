@@ -17,7 +17,7 @@ from fanzha.casework.alerts.service import display_subject
 from fanzha.casework.auth.principal import Principal
 from fanzha.casework.cases import service, traffic
 from fanzha.casework.cases.enums import (
-    ACTION_LABELS, ACTIVE_STATES, QUEUE_OF, STATE_LABELS, TRANSITIONS, CaseAction, CaseState,
+    ACTION_LABELS, IN_WORK_STATES, QUEUE_OF, STATE_LABELS, TRANSITIONS, CaseAction, CaseState,
 )  # fmt: skip
 from fanzha.casework.cases.models import Case
 from fanzha.casework.context import aware, utcnow
@@ -29,7 +29,7 @@ from fanzha.config import Settings
 from fanzha.privacy import mask_msisdn, redact
 
 RELATION_LABELS = {"subject": "处置对象", "same_owner": "同一机主", "same_device": "同一设备", "ring": "同一团伙",
-                   "not_selected": "未选中"}  # fmt: skip
+                   "not_selected": "未选中", "appeal_upheld": "申诉成立，已撤出"}  # fmt: skip
 
 
 @dataclass
@@ -109,7 +109,8 @@ def queue_page(db: Session, *, principal: Principal, params: Mapping[str, str]) 
     """One queue at a time, a page at a time: the reviewer's own queue(s) first, then everything still in work."""
     tabs = [QueueTab(state.value, f"我的待办：{STATE_LABELS[state]}", 0, [state.value])
             for perm, state in QUEUE_OF.items() if principal.can(perm)]  # fmt: skip
-    tabs.append(QueueTab("all", "全部在办案件", 0, sorted(s.value for s in ACTIVE_STATES)))
+    tabs.append(QueueTab("all", "全部在办案件", 0, sorted(s.value for s in IN_WORK_STATES)))
+    tabs.append(QueueTab("actioned", f"{STATE_LABELS[CaseState.ACTIONED]}（待结案）", 0, [CaseState.ACTIONED.value]))
     for tab in tabs:
         tab.count = service.queue_count(db, states=tab.states)
     errors: list[str] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -16,6 +18,7 @@ from fanzha.privacy import Protector, mask_id, mask_msisdn, mask_name, redact
 
 MAX_RESULTS = 50
 REF_TTL = 3600
+REF_PURPOSE = "line.unmask"  # what a lookup reference is for; an encrypted number made elsewhere is not one
 
 
 class NotAllowed(PermissionError):
@@ -35,7 +38,8 @@ def find_lines(
     session: Session, *, key: bytes, principal: Principal, protector: Protector, query: LookupQuery
 ) -> list[tuple[str, LineMasked]]:
     """[(reference, masked line)]. The reference names the line for ``unmask_line`` without showing it:
-    the msisdn encrypted with the data key (opaque in page source, valid for REF_TTL seconds)."""
+    the msisdn encrypted with the data key (opaque in page source, valid for REF_TTL seconds), bound to the user
+    it is issued to and to unmasking: another user (or another feature's token) cannot use it."""
     stmt = select(Line).options(selectinload(Line.person)).where(shop_filter(principal, Line.shop_id))
     if query.msisdn:
         stmt = stmt.where(Line.msisdn == query.msisdn)
@@ -50,22 +54,36 @@ def find_lines(
         detail={"by": "id_no" if query.id_no else "msisdn", "results": len(lines),
                 "query": mask_id(query.id_no) if query.id_no else mask_msisdn(query.msisdn)},
     )  # fmt: skip
-    return [(protector.encrypt(ln.msisdn), _masked(ln)) for ln in lines]
+    return [(_reference(protector, principal, ln.msisdn), _masked(ln)) for ln in lines]
+
+
+def _reference(protector: Protector, principal: Principal, msisdn: str) -> str:
+    return protector.encrypt(json.dumps({"m": msisdn, "u": principal.username, "p": REF_PURPOSE}))
+
+
+def _msisdn_of(protector: Protector, principal: Principal, ref: str) -> str | None:
+    """The number a reference names, if it was issued to ``principal`` for unmasking and has not expired."""
+    try:
+        bound = json.loads(protector.decrypt(ref, ttl=REF_TTL))
+    except (InvalidToken, ValueError, TypeError):
+        return None
+    if not isinstance(bound, dict) or bound.get("p") != REF_PURPOSE or bound.get("u") != principal.username:
+        return None
+    return str(bound.get("m") or "")
 
 
 def unmask_line(
     session: Session, *, key: bytes, principal: Principal, protector: Protector, ref: str, purpose: str
 ) -> LineClear | None:
-    """The clear line and owner, audited with the purpose. None if the reference is invalid or expired,
-    or the line is unknown or out of the principal's scope."""
+    """The clear line and owner, audited with the purpose. None if the reference is invalid, expired, issued to
+    someone else, or the line is unknown or out of the principal's scope."""
     if not principal.can(Permission.PERSONAL_UNMASK):
         raise NotAllowed("personal.unmask required")
     purpose = purpose.strip()
     if len(purpose) < 4:
         raise ValueError("a purpose of at least 4 characters is required")
-    try:
-        msisdn = protector.decrypt(ref, ttl=REF_TTL)
-    except (InvalidToken, ValueError, TypeError):
+    msisdn = _msisdn_of(protector, principal, ref)
+    if not msisdn:
         return None
     line = session.execute(
         select(Line).options(selectinload(Line.person))

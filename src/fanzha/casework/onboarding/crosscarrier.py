@@ -16,6 +16,7 @@ class CrossCarrierRegistry(Protocol):
 
 
 OTHER_CARRIERS = ("mobile", "unicom")
+CARRIER_LABELS = {"mobile": "中国移动", "unicom": "中国联通", "telecom": "中国电信"}
 
 
 class SimulatedCrossCarrier:

@@ -53,10 +53,12 @@ STATUS_LABELS = {
     CheckStatus.COMPLETED: "已签署完成",
 }
 
+# A check still open may be refused later (a ban or a line cap that arrived meanwhile: flows._recheck), and a passed
+# one may go to L2 when a new 一证通查 finding escalates it.
 TRANSITIONS: dict[CheckStatus, frozenset[CheckStatus]] = {
-    CheckStatus.PASSED: frozenset({CheckStatus.COMPLETED}),
-    CheckStatus.PENDING_REVIEW: frozenset({CheckStatus.APPROVED, CheckStatus.REJECTED}),
-    CheckStatus.APPROVED: frozenset({CheckStatus.COMPLETED}),
+    CheckStatus.PASSED: frozenset({CheckStatus.COMPLETED, CheckStatus.REFUSED, CheckStatus.PENDING_REVIEW}),
+    CheckStatus.PENDING_REVIEW: frozenset({CheckStatus.APPROVED, CheckStatus.REJECTED, CheckStatus.REFUSED}),
+    CheckStatus.APPROVED: frozenset({CheckStatus.COMPLETED, CheckStatus.REFUSED}),
     CheckStatus.REJECTED: frozenset(),
     CheckStatus.REFUSED: frozenset(),
     CheckStatus.COMPLETED: frozenset(),

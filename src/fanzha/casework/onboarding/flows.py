@@ -31,6 +31,14 @@ class GateError(ValueError):
     """A request the gate cannot honour; the message is plain Chinese, safe to show."""
 
 
+# Checks not yet decided for good: a later ban or cap still refuses them.
+REFUSABLE = frozenset({CheckStatus.PASSED, CheckStatus.PENDING_REVIEW, CheckStatus.APPROVED})
+
+
+class Barred(GateError):
+    """A stored check refused (or sent to L2) at a later decision: the new state is stored, commit it."""
+
+
 class NotFound(LookupError):
     pass
 
@@ -72,7 +80,7 @@ def submit_check(db: Session, *, gate: service.Gate, actor: Principal, request: 
     # A new check has no steps and no review yet: its result needs no read back. Built before the audit event,
     # which holds the chain's lock until the commit.
     result = result_of(db, gate=gate, check=SimpleNamespace(id=check_id, steps=[], reviewer=None, review_note=None,
-                                                            **row))  # fmt: skip
+                                                            **row), holdings=ev.holdings)  # fmt: skip
     audit.record(db, key=gate.key, actor=actor, action="onboarding.check", subject_type="onboarding_check",
                  subject_id=check_id, detail={"decision": decision.value, "id": row["id_masked"], "shop": shop_id,
                  "codes": sorted({f.code for f in ev.findings})})  # fmt: skip
@@ -86,12 +94,63 @@ def load(db: Session, *, actor: Principal, check_id: int, for_update: bool = Fal
     return check
 
 
+def _redecide(db: Session, *, key: bytes, actor: Principal, check: OnboardingCheck, target: CheckStatus,
+              findings: list[Finding], at: str) -> None:
+    """Move a stored check to ``target`` on new findings (they replace older ones of the same code), audited with
+    the decision point ``at``."""
+    check_transition(CheckStatus(check.status), target)
+    decision = Decision.REFUSE if target is CheckStatus.REFUSED else Decision.ESCALATE
+    codes = {f.code for f in findings}
+    reasons = [r for r in json.loads(check.reasons) if r["code"] not in codes] + [f.model_dump() for f in findings]
+    check.status, check.decision = target.value, decision.value
+    check.reasons = json.dumps(reasons, ensure_ascii=False)
+    audit.record(db, key=key, actor=actor, subject_type="onboarding_check", subject_id=check.id,
+                 action="onboarding.recheck_refused" if decision is Decision.REFUSE else "onboarding.recheck_escalated",
+                 detail={"at": at, "codes": sorted(codes)})  # fmt: skip
+
+
+def _recheck(db: Session, *, gate: service.Gate, actor: Principal, check: OnboardingCheck, at: str,
+             now: datetime) -> None:  # fmt: skip
+    """Decide on what holds now: a ban or a line cap that arrived since the check refuses it; a new 一证通查
+    finding sends a passed check to L2. Either is stored and audited, then reported as :class:`Barred`."""
+    found = service.recheck(db, gate=gate, person_hash=check.person_hash, requested=json.loads(check.requested),
+                            now=now)  # fmt: skip
+    reasons = json.loads(check.reasons)
+    seen = {(r["code"], r["text"]) for r in reasons}
+    refusals = [f for f in found if f.level == "refuse"]
+    escalations = [f for f in found if f.level == "escalate" and (f.code, f.text) not in seen]
+    if refusals:
+        target, new = CheckStatus.REFUSED, refusals
+    elif escalations and check.status == CheckStatus.PASSED.value:
+        target, new = CheckStatus.PENDING_REVIEW, escalations
+    else:
+        return
+    _redecide(db, key=gate.key, actor=actor, check=check, target=target, findings=new, at=at)
+    outcome = "已拒绝办理" if target is CheckStatus.REFUSED else "已转二级稽核"
+    raise Barred(f"办理前复核发现：{''.join(f.text for f in new)}{outcome}。")
+
+
+def refuse_open_checks(db: Session, *, key: bytes, actor: Principal, person_hash: str, case_no: str, expires_on,
+                       keep_msisdn: str | None) -> int:  # fmt: skip
+    """A ban just came into force (blacklist.flows): the person's checks still open are refused now, so the L2
+    queue and the clerk see it at once (each later decision re-checks anyway: ``_recheck``)."""
+    finding = service.ban_finding(case_no, expires_on, keep_msisdn)
+    open_checks = db.execute(
+        select(OnboardingCheck).where(OnboardingCheck.person_hash == person_hash,
+                                      OnboardingCheck.status.in_([s.value for s in REFUSABLE])).with_for_update()
+    ).scalars().all()  # fmt: skip
+    for check in open_checks:
+        _redecide(db, key=key, actor=actor, check=check, target=CheckStatus.REFUSED, findings=[finding], at="blacklist")
+    return len(open_checks)
+
+
 def record_step(db: Session, *, gate: service.Gate, actor: Principal, check_id: int, step: str,
                 note: str = "") -> OnboardingStep:  # fmt: skip
     """Mark the next checklist step done (in order; the time is the server's)."""
     check = load(db, actor=actor, check_id=check_id, for_update=True)
     if check.status not in OPEN_FOR_SIGNING:
         raise GateError(f"当前状态（{STATUS_LABELS[CheckStatus(check.status)]}）不能继续办理")
+    _recheck(db, gate=gate, actor=actor, check=check, at="step", now=datetime.now(UTC))
     checklist = gate.rules.checklists[check.checklist]
     done = {s.key for s in check.steps}
     pending = [s for s in checklist.steps if s.key not in done]
@@ -121,6 +180,8 @@ def review(db: Session, *, gate: service.Gate, actor: Principal, check_id: int, 
         check_transition(CheckStatus(check.status), target)
     except TransitionError as exc:
         raise GateError(str(exc)) from None
+    if approve:
+        _recheck(db, gate=gate, actor=actor, check=check, at="review", now=datetime.now(UTC))
     check.status = target.value
     check.reviewer, check.reviewed_at, check.review_note = actor.username[:64], datetime.now(UTC), redact(note) or None
     audit.record(db, key=gate.key, actor=actor, action="onboarding.review", subject_type="onboarding_check",
@@ -156,6 +217,7 @@ def sign_notice(db: Session, *, gate: service.Gate, actor: Principal, check_id: 
     if missing:
         raise GateError(f"请先完成核验步骤：{'、'.join(missing)}")
     now = now or datetime.now(UTC)
+    _recheck(db, gate=gate, actor=actor, check=check, at="sign", now=now)
     pdf = notice.render_pdf(
         name=gate.protector.decrypt(check.name_enc) if check.name_enc else "",
         id_no=check.id_masked,
@@ -184,20 +246,27 @@ def get_notice(db: Session, *, gate: service.Gate, actor: Principal, check_id: i
     return row
 
 
-def result_of(db: Session, *, gate: service.Gate, check: OnboardingCheck | SimpleNamespace) -> CheckResult:
-    """What the clerk sees of a check (a stored one, or a new one's row with ``id`` and empty ``steps``)."""
+def result_of(db: Session, *, gate: service.Gate, check: OnboardingCheck | SimpleNamespace,
+              holdings: service.Holdings | None = None) -> CheckResult:  # fmt: skip
+    """What the clerk sees of a check (a stored one, or a new one's row with ``id`` and empty ``steps``). The
+    三查询 counts are the ones the check read (a new check) or as they stand now (a stored one); none for an
+    invalid ID."""
     checklist = gate.rules.checklists.get(check.checklist, gate.rules.checklist)
     done = {s.key: s for s in check.steps}
     steps = [StepOut(key=s.key, label=s.label, hint=s.hint, done_at=done[s.key].done_at if s.key in done else None,
                      actor=done[s.key].actor if s.key in done else None) for s in checklist.steps]  # fmt: skip
     signed = check.status == CheckStatus.COMPLETED.value
+    reasons = [Finding(**f) for f in json.loads(check.reasons)]
+    if holdings is None and not any(f.code == "id_invalid" for f in reasons):
+        holdings = service.holdings(db, gate=gate, person_hash=check.person_hash)
     return CheckResult(
         check_id=check.id, decision=check.decision, decision_label=DECISION_LABELS[Decision(check.decision)],
         status=check.status, status_label=STATUS_LABELS[CheckStatus(check.status)],
-        reasons=[Finding(**f) for f in json.loads(check.reasons)], id_masked=check.id_masked,
+        reasons=reasons, id_masked=check.id_masked,
         name_masked=check.name_masked, shop_id=check.shop_id, clerk=check.clerk, created_at=check.created_at,
         requested=json.loads(check.requested), purpose=check.purpose, reviewer=check.reviewer,
         review_note=check.review_note, checklist_title=checklist.title, steps=steps, notice_signed=signed,
+        holdings=holdings.present() if holdings is not None else None,
     )  # fmt: skip
 
 

@@ -40,6 +40,20 @@ class StepOut(BaseModel):
     actor: str | None = None
 
 
+class CarrierHolding(BaseModel):
+    carrier: str  # 本运营商, 中国移动, 中国联通
+    lines: dict[str, int]  # in use, by line type
+    total: int
+
+
+class HoldingsOut(BaseModel):
+    """三查询 (一证通查): the lines in use under the ID, here and at the other carriers the adapter answers for."""
+
+    carriers: list[CarrierHolding]
+    total: int
+    text: str  # the same in one Chinese sentence
+
+
 class CheckResult(BaseModel):
     check_id: int
     decision: Literal["pass", "escalate", "refuse"]
@@ -59,6 +73,7 @@ class CheckResult(BaseModel):
     checklist_title: str = ""
     steps: list[StepOut] = []
     notice_signed: bool = False
+    holdings: HoldingsOut | None = None
 
 
 class ReviewRequest(BaseModel):

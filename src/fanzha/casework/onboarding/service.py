@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from fanzha.casework.blacklist import service as blacklist
 from fanzha.casework.blacklist.models import BlacklistEntry
 from fanzha.casework.onboarding import identity
-from fanzha.casework.onboarding.crosscarrier import CrossCarrierRegistry
-from fanzha.casework.onboarding.enums import Level
+from fanzha.casework.onboarding.crosscarrier import CARRIER_LABELS, OTHER_CARRIERS, CrossCarrierRegistry
+from fanzha.casework.onboarding.enums import CheckStatus, Level
 from fanzha.casework.onboarding.models import OnboardingCheck
 from fanzha.casework.onboarding.rules import LINE_TYPE_LABELS, Rules
-from fanzha.casework.onboarding.schemas import CheckRequest, Finding
+from fanzha.casework.onboarding.schemas import CarrierHolding, CheckRequest, Finding, HoldingsOut
 from fanzha.casework.registry.models import Line, Person
 from fanzha.db import core
 from fanzha.privacy import Protector, mask_msisdn
@@ -41,6 +41,38 @@ class Gate:
     staff_cache: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Holdings:
+    """Lines in use under one ID: here (the registry) and at the other carriers (一证通查 adapter). What the
+    三查询 step shows and what the caps count: one object for both."""
+
+    here: dict[str, int]
+    elsewhere: dict[str, dict[str, int]]
+
+    def of(self, line_type: str) -> tuple[int, int]:
+        """(here, at the other carriers) for one line type."""
+        return self.here.get(line_type, 0), sum(v.get(line_type, 0) for v in self.elsewhere.values())
+
+    def present(self) -> HoldingsOut:
+        rows = [CarrierHolding(carrier="本运营商", lines={t: n for t, n in self.here.items() if n},
+                               total=sum(self.here.values()))]  # fmt: skip
+        # The adapter answered: a carrier it names no lines for holds none.
+        others = list(dict.fromkeys([*OTHER_CARRIERS, *self.elsewhere])) if self.elsewhere else []
+        for c in others:
+            v = self.elsewhere.get(c, {})
+            rows.append(CarrierHolding(carrier=CARRIER_LABELS.get(c, c), lines={t: n for t, n in v.items() if n},
+                                       total=sum(v.values())))  # fmt: skip
+        total = sum(r.total for r in rows)
+        parts = "，".join(f"{r.carrier} {r.total} 个" for r in rows)
+        known = "" if self.elsewhere else "（其他运营商暂无查询结果）"
+        return HoldingsOut(carriers=rows, total=total, text=f"一证通查：名下在用号码共{total}个（{parts}）{known}。")
+
+
+def holdings(db: Session, *, gate: Gate, person_hash: str) -> Holdings:
+    return Holdings(here=lines_in_use(db, person_hash=person_hash),
+                    elsewhere=gate.cross_carrier.lines_elsewhere(person_hash=person_hash))  # fmt: skip
+
+
 @dataclass
 class Evaluation:
     findings: list[Finding]
@@ -48,6 +80,7 @@ class Evaluation:
     person_hash: str
     facts: identity.IdFacts | None
     requested: dict[str, int]
+    holdings: Holdings | None = None  # None: the ID was invalid, nothing was looked up
 
 
 def _f(code: str, level: Level, text: str) -> Finding:
@@ -62,7 +95,7 @@ def requested_counts(req: CheckRequest) -> dict[str, int]:
 
 
 # What a check reads, as ONE statement of one-row derived tables (five index lookups: blacklist person_hash,
-# persons.id_hash, lines.person_id, onboarding_checks (person_hash, created_at) and (shop_id, created_at)),
+# persons.id_hash, lines.person_id, onboarding_checks (person_hash, created_at) and (clerk, created_at)),
 # built once per set of fraud statuses and then only re-bound. On PostgreSQL every statement is a round trip
 # with its own client and server CPU; reading the ban, the person, their lines and the recent checks apart
 # cost three of them.
@@ -71,11 +104,21 @@ _OTHER_SHOPS = (
     .where(OnboardingCheck.person_hash == bindparam("person_hash"),
            OnboardingCheck.created_at >= bindparam("person_since"), OnboardingCheck.shop_id != bindparam("shop_id"))
 ).scalar_subquery()  # fmt: skip
-# Other people checked at this shop in the group window: read from the most recent GROUP_SCAN checks there
-# (a backward scan of the (shop_id, created_at) index that stops early), so a busy shop's window costs the
-# same as a quiet one's. Only when all GROUP_SCAN rows came from too few people is the window counted in full.
+# Other people this CLERK opened lines for in the group window: checks completed (notice signed) in the window.
+# A refused check (a typo, a ban), one still under way, one walked away from and the person's own earlier checks
+# are no group. Per clerk, not per shop: a clerk serves one customer at a time and the checklist with the signed
+# notice takes minutes, so ordinary service cannot complete many in the window, however busy the shop; at a shop
+# with six clerks three openings in 15 minutes are an ordinary morning (benchmarks/onboarding_group.py: a
+# shop-wide count escalated 82 % of ordinary customers). Read from the most recent GROUP_SCAN such checks (a
+# backward scan of the (clerk, created_at) index that stops early), bounded by creation time: a check completed
+# in the window was made at most GROUP_OPEN_WITHIN before it. Only when all GROUP_SCAN rows came from too few
+# people is the window counted in full.
 GROUP_SCAN = 64
-_TOGETHER_FILTER = (OnboardingCheck.shop_id == bindparam("shop_id"), OnboardingCheck.created_at >= bindparam("group_since"),
+GROUP_OPEN_WITHIN = timedelta(hours=2)
+_TOGETHER_FILTER = (OnboardingCheck.clerk == bindparam("clerk"),
+                    OnboardingCheck.created_at >= bindparam("group_made_since"),
+                    OnboardingCheck.status == CheckStatus.COMPLETED.value,
+                    OnboardingCheck.completed_at >= bindparam("group_since"),
                     OnboardingCheck.person_hash != bindparam("person_hash"))  # fmt: skip
 _LATEST_OTHERS = (
     select(OnboardingCheck.person_hash).where(*_TOGETHER_FILTER)
@@ -94,7 +137,7 @@ class Facts:
     active: dict[str, int]  # lines in use, by type
     fraud_lines: int  # lines shut down or otherwise marked as fraud-involved
     other_shops: int  # other shops that checked this person in the velocity window
-    together: int  # other people checked at this shop in the group window
+    together: int  # other people this clerk completed an opening for in the group window
     together_at_least: bool  # ``together`` is a lower bound (the window holds more than GROUP_SCAN checks)
 
 
@@ -122,11 +165,12 @@ def _facts_statement(fraud_statuses: frozenset[str]):
     ).select_from(group.outerjoin(person, true()).outerjoin(ban, true()))  # fmt: skip
 
 
-def read_facts(db: Session, *, person_hash: str, shop_id: str | None, on: date, fraud_statuses,
+def read_facts(db: Session, *, person_hash: str, shop_id: str | None, clerk: str, on: date, fraud_statuses,
                person_since: datetime, group_since: datetime, group_enough: int) -> Facts:  # fmt: skip
     """The check's lookups in one statement. ``together`` is exact below ``group_enough``."""
-    params = {"person_hash": person_hash, "shop_id": shop_id or "", "on": on, "person_since": person_since,
-              "group_since": group_since}  # fmt: skip
+    params = {"person_hash": person_hash, "shop_id": shop_id or "", "clerk": clerk[:64], "on": on,
+              "person_since": person_since, "group_since": group_since,
+              "group_made_since": group_since - GROUP_OPEN_WITHIN}  # fmt: skip
     row = core(db).execute(_facts_statement(frozenset(fraud_statuses)), params).one()._mapping
     together, at_least = row["together"], row["scanned"] >= GROUP_SCAN
     if at_least and together < group_enough:
@@ -155,6 +199,52 @@ def staff_share(db: Session, *, gate: Gate, column, value: str) -> tuple[int, in
     return result
 
 
+
+def ban_finding(case_no: str, expires_on: date, keep_msisdn: str | None) -> Finding:
+    """The refusal for a ban in force (the one wording, at the first check and at every later decision)."""
+    kept = f"，仅保留号码 {mask_msisdn(keep_msisdn)}" if keep_msisdn else ""
+    return _f("blacklist", Level.REFUSE,
+              f"该证件在公安机关惩戒名单内（案号 {case_no}），{expires_on:%Y-%m-%d} 前不得新办电话卡{kept}。")  # fmt: skip
+
+
+def cap_findings(rules: Rules, *, requested: dict[str, int], held: Holdings) -> list[Finding]:
+    """The line caps: at this operator (national rule: refuse) and across carriers (一证通查: escalate)."""
+    out: list[Finding] = []
+    for line_type, want in requested.items():
+        label = LINE_TYPE_LABELS[line_type]
+        have, other = held.of(line_type)
+        cap = rules.cap_per_operator.get(line_type)
+        if cap is not None and have + want > cap:
+            out.append(_f("cap_operator", Level.REFUSE,
+                          f"该证件在我司已有{have}个{label}，再办{want}个将超过每人{cap}个的上限。"))  # fmt: skip
+        cap_all = rules.cap_all_carriers.get(line_type)
+        if cap_all is not None and have + other + want > cap_all:
+            out.append(_f("cap_all_carriers", Level.ESCALATE,
+                          f"一证通查：该证件在各运营商共有{have + other}个{label}，再办{want}个将超过{cap_all}个。"))  # fmt: skip
+    return out
+
+
+def lines_in_use(db: Session, *, person_hash: str) -> dict[str, int]:
+    """The person's lines in use at this operator, by type (what the caps count)."""
+    rows = core(db).execute(
+        select(Line.line_type, func.count()).join(Person, Line.person_id == Person.id)
+        .where(Person.id_hash == person_hash, Line.status.in_(ACTIVE_STATUSES)).group_by(Line.line_type)
+    ).all()  # fmt: skip
+    return {t: int(n) for t, n in rows}
+
+
+def recheck(db: Session, *, gate: Gate, person_hash: str, requested: dict[str, int], now: datetime) -> list[Finding]:
+    """The ban and the line caps as they stand NOW, for a check decided earlier: a check waits (for L2, for the
+    checklist, for the signature) and a ban or other lines may arrive meanwhile. Every decision on a stored check
+    (flows.review, flows.record_step, flows.sign_notice) goes through this."""
+    findings: list[Finding] = []
+    ban = blacklist.active_entry(db, person_hash=person_hash, on=now.date())
+    if ban is not None:
+        findings.append(ban_finding(ban.case_no, ban.expires_on, ban.keep_msisdn))
+    findings += cap_findings(gate.rules, requested=requested, held=holdings(db, gate=gate, person_hash=person_hash))
+    return findings
+
+
 def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | None, clerk: str,
              now: datetime | None = None) -> Evaluation:  # fmt: skip
     rules = gate.rules
@@ -175,16 +265,14 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
     if age < rules.min_age:
         findings.append(_f("minor", Level.REFUSE, f"客户未满{rules.min_age}周岁（{age}岁），须由监护人按规定办理。"))
 
-    found = read_facts(db, person_hash=person_hash, shop_id=shop_id, on=today, fraud_statuses=rules.fraud_statuses,
+    found = read_facts(db, person_hash=person_hash, shop_id=shop_id, clerk=clerk, on=today,
+                       fraud_statuses=rules.fraud_statuses,
                        person_since=now - timedelta(hours=rules.velocity_hours),
                        group_since=now - timedelta(minutes=rules.group_minutes), group_enough=rules.group_people - 1)
 
     # 2. Police blacklist: five-year ban, one kept line.
     if found.ban is not None:
-        case_no, expires_on, keep_msisdn = found.ban
-        kept = f"，仅保留号码 {mask_msisdn(keep_msisdn)}" if keep_msisdn else ""
-        findings.append(_f("blacklist", Level.REFUSE,
-                           f"该证件在公安机关惩戒名单内（案号 {case_no}），{expires_on:%Y-%m-%d} 前不得新办电话卡{kept}。"))  # fmt: skip
+        findings.append(ban_finding(*found.ban))
 
     # 3. The person and their lines at this operator.
     here = found.active
@@ -198,19 +286,8 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
                                f"该客户名下已有{found.fraud_lines}个号码因涉诈被关停。"))  # fmt: skip
 
     # 4. Caps: at this operator (national rule: refuse) and across carriers (一证通查: escalate).
-    elsewhere = gate.cross_carrier.lines_elsewhere(person_hash=person_hash)
-    for line_type, want in requested.items():
-        label = LINE_TYPE_LABELS[line_type]
-        have = here.get(line_type, 0)
-        cap = rules.cap_per_operator.get(line_type)
-        if cap is not None and have + want > cap:
-            findings.append(_f("cap_operator", Level.REFUSE,
-                               f"该证件在我司已有{have}个{label}，再办{want}个将超过每人{cap}个的上限。"))  # fmt: skip
-        cap_all = rules.cap_all_carriers.get(line_type)
-        other = sum(v.get(line_type, 0) for v in elsewhere.values())
-        if cap_all is not None and have + other + want > cap_all:
-            findings.append(_f("cap_all_carriers", Level.ESCALATE,
-                               f"一证通查：该证件在各运营商共有{have + other}个{label}，再办{want}个将超过{cap_all}个。"))  # fmt: skip
+    held = Holdings(here=here, elsewhere=gate.cross_carrier.lines_elsewhere(person_hash=person_hash))
+    findings += cap_findings(rules, requested=requested, held=held)
 
     # 5. Scenarios: bulk lines, age bands, purpose, home region.
     for line_type, want in requested.items():
@@ -235,14 +312,14 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
         findings.append(_f("high_risk_region", rules.region_level,
                            f"证件归属地（{facts.division_name or facts.division_code}）在高风险地区名单内。"))  # fmt: skip
 
-    # 6. Velocity: this person at other shops; several people together here.
+    # 6. Velocity: this person at other shops; several people opened in quick succession by this clerk.
     if found.other_shops >= rules.velocity_shops:
         findings.append(_f("multi_shop", Level.ESCALATE,
                            f"该客户{rules.velocity_hours:g}小时内已在另外{found.other_shops}个营业厅办理或查询开卡。"))  # fmt: skip
-    if shop_id and found.together + 1 >= rules.group_people:
+    if found.together + 1 >= rules.group_people:
         findings.append(_f("group_opening", Level.ESCALATE,
-                           f"{rules.group_minutes:g}分钟内本厅已有{'至少' if found.together_at_least else ''}"
-                           f"{found.together}名其他客户开卡，疑似结伙批量办卡。"))  # fmt: skip
+                           f"{rules.group_minutes:g}分钟内本营业员已为{'至少' if found.together_at_least else ''}"
+                           f"{found.together}名其他客户办结开卡，快于正常核验流程，疑似结伙批量办卡。"))  # fmt: skip
 
     # 7. Shop and clerk risk: share of their lines later used for fraud.
     for column, value, who in ((Line.clerk_id, clerk, "营业员"), (Line.shop_id, shop_id, "营业厅")):
@@ -255,5 +332,5 @@ def evaluate(db: Session, *, gate: Gate, request: CheckRequest, shop_id: str | N
                                f"本{who}经办号码中{fraud / total:.1%}后来涉诈（{fraud}/{total}），请严格执行核验流程。"))  # fmt: skip
 
     level = max((Level.parse(f.level) for f in findings), default=Level.INFO)
-    return Evaluation(findings, level, person_hash, facts, requested)
+    return Evaluation(findings, level, person_hash, facts, requested, held)
 

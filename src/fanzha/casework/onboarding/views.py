@@ -167,6 +167,13 @@ def accountability_page(request: Request, db: Db, by: str = "shop",
     return render(request, "onboarding_accountability.html", {"by": by, "years": years, "rows": rows})
 
 
+def _conflict(db, exc: flows.GateError) -> HTTPException:
+    """409 with the reason; a check refused at this decision (Barred) keeps its new state: committed first."""
+    if isinstance(exc, flows.Barred):
+        db.commit()
+    return HTTPException(status_code=409, detail=str(exc))
+
+
 # --- API -----------------------------------------------------------------------------------------
 
 @router.post("/api/onboarding/checks", response_model=CheckResult, tags=["onboarding"],
@@ -203,7 +210,7 @@ def api_step(check_id: RowId, request: Request, body: StepRequest, db: Db,
     except flows.NotFound:
         raise HTTPException(status_code=404, detail="not found") from None
     except flows.GateError as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
+        raise _conflict(db, exc) from None
     return _result(db, request, who, check_id)
 
 
@@ -217,7 +224,7 @@ def api_sign(check_id: RowId, request: Request, body: SignRequest, db: Db,
     except flows.NotFound:
         raise HTTPException(status_code=404, detail="not found") from None
     except flows.GateError as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
+        raise _conflict(db, exc) from None
     return _result(db, request, who, check_id)
 
 
@@ -245,7 +252,7 @@ def api_review(check_id: RowId, request: Request, body: ReviewRequest, db: Db,
     except flows.NotFound:
         raise HTTPException(status_code=404, detail="not found") from None
     except flows.GateError as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
+        raise _conflict(db, exc) from None
     return flows.result_of(db, gate=gate_of(request), check=check)
 
 

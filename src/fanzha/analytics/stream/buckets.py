@@ -29,6 +29,8 @@ over everything the monitor still holds (``pair_first`` keeps 30 days) instead o
 
 from __future__ import annotations
 
+from fanzha.analytics.features import onset
+from fanzha.analytics.features.calling import victim_facts_sql
 from fanzha.analytics.features.sql import carrier, entropy, is_night, local_day, peer_kind, ratio
 
 HOUR = 3600
@@ -171,9 +173,11 @@ def candidates_sql(lo: int, hi: int, min_calls_out: int, upto: int | None = None
                GROUP BY msisdn HAVING SUM(calls_out) >= {int(min_calls_out)}"""
 
 
-def line_features_sql(lo: int, hi: int, cand: str, w: str = "24h") -> str:
-    """Per candidate line (table ``cand``), the calling and device features over (lo, hi], named
-    ``<feature>_<w>`` as :func:`fanzha.analytics.features.line_features_sql` names them."""
+def line_features_sql(lo: int, hi: int, cand: str, w: str = "24h", subs: str = "subscribers") -> str:
+    """Per candidate line (table ``cand``), the calling, device and onset features over (lo, hi], named
+    ``<feature>_<w>`` as :func:`fanzha.analytics.features.line_features_sql` names them. ``subs``: the
+    subscribers (msisdn, id_no, occupation) for the victims' profile; the onset baseline comes from the
+    ``line_block`` history."""
     win = window_where(lo, hi)
     night = is_night(NIGHT, "hour_ts")
     out_peer = "q.n_out > 0"
@@ -181,7 +185,9 @@ def line_features_sql(lo: int, hi: int, cand: str, w: str = "24h") -> str:
         "calls": "la.calls", "calls_out": "la.calls_out", "calls_in": "la.calls_in", "calls_fwd": "la.calls_fwd",
         "out_share": ratio("la.calls_out", "la.calls"),
         "peers": "COALESCE(pa.peers, 0)", "peers_out": "COALESCE(pa.peers_out, 0)",
-        "new_peer_share": "pa.new_peer_share", "calls_per_peer": "pa.calls_per_peer",
+        "new_peer_share": "pa.new_peer_share", "own_new_peers": "COALESCE(pa.own_new_peers, 0)",
+        "own_new_peer_share": "pa.own_new_peer_share", "elderly_peer_share": "pa.elderly_peer_share",
+        "student_peer_share": "pa.student_peer_share", "calls_per_peer": "pa.calls_per_peer",
         "contact_entropy": "pa.contact_entropy", "reciprocal_peer_share": "pa.reciprocal_peer_share",
         "callback_share": "pa.callback_share", "other_carrier_peer_share": "pa.other_carrier_peer_share",
         "fixed_peer_share": "pa.fixed_peer_share", "intl_peer_share": "pa.intl_peer_share",
@@ -200,7 +206,12 @@ def line_features_sql(lo: int, hi: int, cand: str, w: str = "24h") -> str:
         "active_days": "la.active_days", "active_hours": "la.active_hours",
         "imeis": "COALESCE(dv.imeis, 0)", "tacs": "COALESCE(dv.tacs, 0)",
         "max_lines_on_imei": "COALESCE(dv.max_lines_on_imei, 0)",
+        **{f: f"ons.{f}" for f in ("calls_out_today", "hours_since_first_today", "calls_out_per_hour_today",
+                                   "base_blocks", "base_out_share", "out_share_break", "activity_break")},
     }
+    t_lo = max(lo, onset.today_lo(hi))
+    b_lo, b_hi = onset.base_span(lo)
+    new_out = f"{out_peer} AND COALESCE(pf.first_ts, {hi}) >= {lo}"
     gm = "(CASE WHEN g.n > 1 THEN CAST(g.l - g.f AS DOUBLE) / (g.n - 1) END)"
     gs = f"(CASE WHEN g.n > 1 THEN SQRT(GREATEST(g.g2 / (g.n - 1) - POWER({gm}, 2), 0.0)) END)"
     cols["burstiness"] = f"({gs} - {gm}) / NULLIF({gs} + {gm}, 0)"
@@ -225,7 +236,11 @@ pc AS (SELECT msisdn, peer, SUM(n) AS n, SUM(n_out) AS n_out, SUM(n_in) AS n_in 
        WHERE kind = 'c' AND {win} AND msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, peer),
 pa AS (
   SELECT q.msisdn, COUNT(*) AS peers, SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END) AS peers_out,
-    {ratio(f"SUM(CASE WHEN {out_peer} AND COALESCE(pf.first_ts, {hi}) >= {lo} THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS new_peer_share,
+    {ratio(f"SUM(CASE WHEN {new_out} THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS new_peer_share,
+    SUM(CASE WHEN {new_out} AND v.msisdn IS NOT NULL THEN 1 ELSE 0 END) AS own_new_peers,
+    {ratio(f"SUM(CASE WHEN {new_out} AND v.msisdn IS NOT NULL THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS own_new_peer_share,
+    {ratio(f"SUM(CASE WHEN {out_peer} AND v.elderly = 1 THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS elderly_peer_share,
+    {ratio(f"SUM(CASE WHEN {out_peer} AND v.student = 1 THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS student_peer_share,
     AVG(CAST(q.n AS DOUBLE)) AS calls_per_peer, {entropy("q.n")} AS contact_entropy,
     {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", "COUNT(*)")} AS reciprocal_peer_share,
     {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS callback_share,
@@ -234,7 +249,8 @@ pa AS (
     {ratio(f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'intl' THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS intl_peer_share
   FROM pc q LEFT JOIN (SELECT msisdn, peer, MIN(first_ts) AS first_ts FROM pair_first
                        WHERE msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, peer) pf
-    ON pf.msisdn = q.msisdn AND pf.peer = q.peer GROUP BY q.msisdn),
+    ON pf.msisdn = q.msisdn AND pf.peer = q.peer
+  LEFT JOIN ({victim_facts_sql(hi, subs)}) v ON v.msisdn = q.peer GROUP BY q.msisdn),
 sp AS (SELECT msisdn, peer, SUM(n) AS n FROM pair_hour WHERE kind = 's' AND {win}
        AND msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, peer),
 sa AS (SELECT msisdn, COUNT(*) AS sms_peers, {entropy("n")} AS sms_contact_entropy FROM sp GROUP BY msisdn),
@@ -243,11 +259,17 @@ li AS (SELECT msisdn, imei, SUM(n) AS n FROM line_imei_hour WHERE {win} AND msis
 il AS (SELECT imei, COUNT(DISTINCT msisdn) AS lines FROM line_imei_hour
        WHERE {win} AND imei IN (SELECT imei FROM li) GROUP BY imei),
 dv AS (SELECT li.msisdn, COUNT(*) AS imeis, COUNT(DISTINCT SUBSTR(li.imei, 1, 8)) AS tacs,
-         MAX(il.lines) AS max_lines_on_imei FROM li JOIN il ON il.imei = li.imei GROUP BY li.msisdn)
+         MAX(il.lines) AS max_lines_on_imei FROM li JOIN il ON il.imei = li.imei GROUP BY li.msisdn),
+onw AS (SELECT msisdn, calls + sms AS n, calls_out + sms_out AS n_out FROM la),
+ont AS (SELECT msisdn, SUM(calls_out) AS calls_out_today, LEAST(MIN(c_first), MIN(s_first)) AS first_today
+        FROM lh WHERE hour_ts >= {t_lo} GROUP BY msisdn),
+onb AS (SELECT msisdn, COUNT(DISTINCT block_ts) AS blocks, SUM(records) AS n, SUM(out_n) AS n_out FROM line_block
+        WHERE block_ts >= {b_lo} AND block_ts < {b_hi} AND msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn),
+ons AS ({onset.onset_select("onw", "ont", "onb", hi, (hi - lo) / BLOCK_S)})
 SELECT la.msisdn,
   {select}
 FROM la LEFT JOIN g ON g.msisdn = la.msisdn LEFT JOIN pa ON pa.msisdn = la.msisdn
-LEFT JOIN sa ON sa.msisdn = la.msisdn LEFT JOIN dv ON dv.msisdn = la.msisdn
+LEFT JOIN sa ON sa.msisdn = la.msisdn LEFT JOIN dv ON dv.msisdn = la.msisdn LEFT JOIN ons ON ons.msisdn = la.msisdn
 ORDER BY la.msisdn"""
 
 

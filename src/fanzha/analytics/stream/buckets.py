@@ -165,11 +165,12 @@ def window_where(lo: int, hi: int) -> str:
     return f"hour_ts >= {int(lo)} AND hour_ts < {int(hi)}"
 
 
-def candidates_sql(lo: int, hi: int, min_calls_out: int, upto: int | None = None) -> str:
-    """Dirty lines (up to apply transaction ``upto``) that could alert: at least ``min_calls_out``
-    outgoing calls in the window."""
-    dirty = "SELECT msisdn FROM dirty" + (f" WHERE COALESCE(seq, 0) <= {int(upto)}" if upto is not None else "")
-    return f"""SELECT msisdn FROM line_hour WHERE {window_where(lo, hi)} AND msisdn IN ({dirty})
+def candidates_sql(lo: int, hi: int, min_calls_out: int, upto: int | None = None, touched: str | None = None) -> str:
+    """Lines touched (the query ``touched``; default: dirty up to apply transaction ``upto``) that could
+    alert: at least ``min_calls_out`` outgoing calls in the window."""
+    if touched is None:
+        touched = "SELECT msisdn FROM dirty" + (f" WHERE COALESCE(seq, 0) <= {int(upto)}" if upto is not None else "")
+    return f"""SELECT msisdn FROM line_hour WHERE {window_where(lo, hi)} AND msisdn IN ({touched})
                GROUP BY msisdn HAVING SUM(calls_out) >= {int(min_calls_out)}"""
 
 

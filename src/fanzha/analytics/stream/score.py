@@ -49,6 +49,12 @@ class StreamingFraudCaller(FraudCallerDetector):
         super().__init__(step_s=ONE_CHECKPOINT)
         self.state, self.lo, self.hi = state, lo, hi
 
+    def frames(self, ctx: DetectionContext):
+        """The one checkpoint of a pass: the window's end, with the frame score_pass composed."""
+        frame = ctx._cache.get(("line_frame", int(self.hi), WINDOW))
+        if frame is not None:
+            yield self.hi, frame
+
     def rule_hours(self, ctx: DetectionContext) -> pd.DataFrame:
         return ctx.memo("rule_hours", lambda: self.state.engine.df(buckets.rule_hours_sql(self.lo, self.hi, "_cand")))
 
@@ -197,7 +203,9 @@ def score_pass(state: StateStore, *, models: dict[str, Any], subscribers: pd.Dat
         ctx._cache["static_facts"] = static_facts
     out = ScorePass(as_of=hi, candidates=n_cand)
     if "fraud_caller" in detectors and n_cand:
-        frame = state.engine.df(buckets.line_features_sql(lo, hi, "_cand", WINDOW)).set_index("msisdn")
+        # The victims' profile reads the owners' registration (the subscribers file) beside the buckets.
+        state.con.register("_subs", subscribers.reset_index()[["msisdn", "id_no", "occupation"]])
+        frame = state.engine.df(buckets.line_features_sql(lo, hi, "_cand", WINDOW, subs="_subs")).set_index("msisdn")
         frame = frame.apply(pd.to_numeric, errors="coerce").astype(float)
         frame = frame.join(static_features(ctx, hi), how="left")
         ctx._cache[("line_frame", int(hi), WINDOW)] = frame

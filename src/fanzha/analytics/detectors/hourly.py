@@ -24,25 +24,28 @@ from fanzha.analytics.stream import buckets
 BUILT = ("line_hour", "pair_hour", "line_imei_hour", "line_block")
 
 
-def build_buckets(ctx: DetectionContext) -> None:
-    """The bucket tables of the whole run in the context's DuckDB (once per context), sorted by time so a
-    window's filter skips the other hours' row groups."""
-    def build():
-        con = ctx.engine.con
-        for table in BUILT:
-            cols = buckets.TABLES[table] if table in buckets.TABLES else buckets.HISTORY_TABLES[table][0]
-            time_col = "block_ts" if table == "line_block" else "hour_ts"
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _frag_{table} ({cols})")
-            for kind in ("cdr", "sms"):
-                sql = buckets.fragment_sql(table, kind, kind)
-                if sql:
-                    con.execute(f"INSERT INTO _frag_{table} {sql}")
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _frag_{table} ORDER BY {time_col}")
-            con.execute(f"DROP TABLE _frag_{table}")
+def build_buckets(ctx: DetectionContext, tables: tuple[str, ...] = BUILT) -> None:
+    """Bucket tables of the whole run in the context's DuckDB (once per context and table), sorted by time
+    so a window's filter skips the other hours' row groups; ``pair_first`` with ``pair_hour``."""
+    for table in tables:
+        ctx.memo(("hour_buckets", table), lambda t=table: _build(ctx, t))
+
+
+def _build(ctx: DetectionContext, table: str) -> bool:
+    con = ctx.engine.con
+    cols = buckets.TABLES[table] if table in buckets.TABLES else buckets.HISTORY_TABLES[table][0]
+    time_col = "block_ts" if table.startswith("line_block") else "hour_ts"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _frag_{table} ({cols})")
+    for kind in ("cdr", "sms"):
+        sql = buckets.fragment_sql(table, kind, kind)
+        if sql:
+            con.execute(f"INSERT INTO _frag_{table} {sql}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _frag_{table} ORDER BY {time_col}")
+    con.execute(f"DROP TABLE _frag_{table}")
+    if table == "pair_hour":
         con.execute("CREATE OR REPLACE TEMP TABLE pair_first AS SELECT msisdn, peer, MIN(ts) AS first_ts FROM cdr "
                     "GROUP BY msisdn, peer")
-        return True
-    ctx.memo("hour_buckets", build)
+    return True
 
 
 def checkpoints(ctx: DetectionContext, step_s: int) -> list[int]:

@@ -29,15 +29,17 @@ def ctx(tmp_path_factory):
     ctx.engine.close()
 
 
-def test_resold_screen_skips_only_lines_where_nothing_can_fire(ctx, monkeypatch):
+def test_resold_prefilter_skips_only_lines_that_cannot_alert(ctx, monkeypatch):
+    """The SQL prefilter (contacts turnover or the far-away rule) is a necessary condition: replaying every
+    line gives the same alerts and first-alert times as replaying the candidates only."""
     rules = resold_card.ResoldRules()
-    frame = resold_card.blocks(ctx, rules)
-    centre = tuple(ctx.df("SELECT MEDIAN(CAST(lat AS DOUBLE)) AS a, MEDIAN(CAST(lon AS DOUBLE)) AS b FROM cells").iloc[0])
-    quiet = resold_card.quiet_lines(frame, centre, rules)
-    assert 0 < len(quiet) < frame["msisdn"].nunique()  # the screen does skip lines, and not all of them
-    fast = resold_card.score_blocks(frame, ctx.subscribers(), centre, rules)
-    monkeypatch.setattr(resold_card, "quiet_lines", lambda *a: pd.Index([]))
-    slow = resold_card.score_blocks(frame, ctx.subscribers(), centre, rules)
-    assert (slow["score"] > 0).any()  # some signs fire in this province
-    pd.testing.assert_frame_equal(fast, slow)
-    assert not slow[slow["msisdn"].isin(quiet)]["fired"].map(bool).any()
+    fast = resold_card.ResoldCardDetector(rules).detect(ctx)
+    cand = ctx.df(resold_card.candidates_sql(rules, "SELECT msisdn FROM line_block_attr"))
+    lines = ctx.df("SELECT COUNT(DISTINCT msisdn) AS n FROM line_block_attr")["n"].iloc[0]
+    assert 0 < len(cand) < lines  # the prefilter does skip lines, and not all of them
+    ctx._cache.clear()
+    monkeypatch.setattr(resold_card, "candidates_sql", lambda *a, **k: "SELECT DISTINCT msisdn FROM line_block_attr")
+    slow = resold_card.ResoldCardDetector(rules).detect(ctx)
+    assert fast and {(a.subject, a.evidence["first_alert_time"]) for a in fast} == \
+        {(a.subject, a.evidence["first_alert_time"]) for a in slow}
+    assert {a.subject for a in slow} <= set(cand["msisdn"])

@@ -12,7 +12,9 @@ from pathlib import Path
 from fanzha.analytics.engines.base import Engine
 from fanzha.analytics.schema import KINDS, empty_table_sql
 
-SUBSCRIBER_COLUMNS = ("msisdn", "line_type", "id_no", "open_time", "shop_id", "clerk_id", "status")
+SUBSCRIBER_COLUMNS = ("msisdn", "line_type", "id_no", "open_time", "shop_id", "clerk_id", "status", "occupation")
+# Optional contract columns the feature SQL reads (victims' profile): NULL when the file lacks them.
+OPTIONAL = {"subscribers": ("occupation",)}
 CELL_COLUMNS = ("cell_id", "lat", "lon", "region_code")
 
 
@@ -39,7 +41,9 @@ def register_inputs(
     for name, path, cols in (("subscribers", subscribers, SUBSCRIBER_COLUMNS), ("cells", cells, CELL_COLUMNS)):
         if path is not None:
             engine.register_file(f"{name}_raw", path)
-            # Types are cast in the feature SQL; here only trim to the contract's columns we use.
-            engine.create_view(name, f"SELECT * FROM {name}_raw")
+            # Types are cast in the feature SQL; here only the optional columns it reads are added if absent.
+            have = set(engine.df(f"SELECT * FROM {name}_raw LIMIT 0").columns)
+            extra = "".join(f", CAST(NULL AS VARCHAR) AS {c}" for c in OPTIONAL.get(name, ()) if c not in have)
+            engine.create_view(name, f"SELECT *{extra} FROM {name}_raw")
         else:
             engine.create_view(name, _empty(cols))

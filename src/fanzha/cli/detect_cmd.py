@@ -62,7 +62,7 @@ def detect(
     sms: Path = typer.Option(None, "--sms", exists=True, help="SMS file or folder (optional)"),
     model: Path = typer.Option(None, "--model", help="MODELDIR from `fanzha train` (default: shipped model or rules)"),
     detectors: str = typer.Option(None, help="comma-separated subset, e.g. simbox,cell_anomaly (default: all)"),
-    step_hours: int = typer.Option(24, help="hours between fraud_caller checkpoints (smaller: earlier alerts, slower)"),
+    step_hours: int = typer.Option(1, help="hours between fraud_caller checkpoints (default: every clock hour, as the live monitor; larger: later alerts)"),
 ) -> None:
     """检测 Run the detectors on call records; write alerts, per-line scores and a run summary."""
     from rich.progress import Progress

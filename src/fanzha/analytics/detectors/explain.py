@@ -17,6 +17,7 @@ _EXTRA = {
     "is_student": ("学生", "owner is a student"),
     "max_out_1h": ("单小时最多外呼", "most outgoing calls in one hour"),
     "rule_of_thumb": ("经验规则命中", "operators' rule of thumb hit (>100 calls/h, mostly ≤10 s)"),
+    "quiet_caller": ("慢速外呼规则命中", "quiet-caller rule hit (every sign that needs no volume at once)"),
 }
 _WIN_ZH = {"h": "小时", "d": "天", "m": "分钟", "s": "秒", "w": "周"}
 

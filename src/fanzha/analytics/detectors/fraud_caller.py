@@ -21,9 +21,10 @@ import pandas as pd
 from fanzha.analytics.detectors.base import Alert, Reason, register
 from fanzha.analytics.detectors.context import HOUR, DetectionContext, epoch_to_time
 from fanzha.analytics.detectors.explain import feature_reason
-from fanzha.analytics.detectors.lines import hourly_out, last_record, line_frame
+from fanzha.analytics.detectors.lines import WINDOW, hourly_out, last_record, line_frame
 
-STEP_S = 24 * HOUR  # one checkpoint per local day (+ the end of the data); `--step-hours` for finer
+STEP_S = HOUR  # a checkpoint at the end of every clock hour, as the live monitor scores; `--step-hours` for coarser
+TRAIN_STEP_S = 24 * HOUR  # training rows: one checkpoint per local day (a 24 h window each)
 ALERT_AT = 0.5
 # (feature, test, weight, zh, en) — the points score used without a model.
 SIGNS = (
@@ -36,6 +37,24 @@ SIGNS = (
 )
 VOLUME = "calls_out_24h"
 MIN_MODEL_CALLS = 10
+# Slow, careful callers (15-40 calls a day, more answered, longer) never reach the volume sign, and a
+# model trained on bulk callers scores them low. They alert on the signs that need no volume, all at once:
+# almost only outgoing, to strangers, nobody calls back, our own subscribers reached for the first time,
+# and either a young line or an old one whose outgoing share broke from its own baseline (a bought old
+# line: its absolute levels look like its owner's, its shares do not).
+# (feature, test, zh, en); thresholds chosen on a training province (seed 21; docs/detection.md).
+QUIET_SIGNS = (
+    ("calls_out_24h", lambda v: v >= 15, "24小时外呼≥15次", "≥ 15 outgoing calls in 24 h"),
+    ("out_share_24h", lambda v: v >= 0.9, "主叫占比≥90%", "≥ 90 % of calls outgoing"),
+    ("new_peer_share_24h", lambda v: v >= 0.9, "外呼对象≥90%为新号码", "≥ 90 % of the peers called are new to the line"),
+    ("callback_share_24h", lambda v: v <= 0.05, "几乎无回拨", "almost no peer calls back"),
+    ("calls_per_peer_24h", lambda v: v <= 1.3, "对端多为一次性联系", "peers called about once each"),
+    ("own_new_peers_24h", lambda v: v >= 10, "首次联系本网用户≥10人", "≥ 10 own subscribers reached for the first time"),
+)
+YOUNG_DAYS = 60  # a line opened this recently has no own past to break from
+BREAK_BLOCKS = 4  # baseline 6-hour blocks needed to judge a break (a day of the line's own traffic)
+BREAK_OUT_SHARE = 0.3  # rise of the outgoing share over the line's own baseline
+QUIET_SCORE = 0.6
 
 
 def rule_scores(frame: pd.DataFrame) -> pd.Series:
@@ -50,6 +69,53 @@ def rule_scores(frame: pd.DataFrame) -> pd.Series:
     score = points / total
     volume = frame[VOLUME].fillna(0) >= 40 if VOLUME in frame else pd.Series(False, index=frame.index)
     return score.where(volume, np.minimum(score, ALERT_AT - 0.05)).clip(0, 1)
+
+
+def _col(frame: pd.DataFrame, feat: str) -> pd.Series:
+    return pd.to_numeric(frame[feat], errors="coerce") if feat in frame else pd.Series(np.nan, index=frame.index)
+
+
+def quiet_break(frame: pd.DataFrame) -> pd.Series:
+    """A young line, or an old one whose outgoing share broke from its own baseline (index of frame)."""
+    young = _col(frame, "line_age_days") <= YOUNG_DAYS
+    broke = (_col(frame, "base_blocks_24h") >= BREAK_BLOCKS) & (_col(frame, "out_share_break_24h") >= BREAK_OUT_SHARE)
+    return young | broke
+
+
+def quiet_hits(frame: pd.DataFrame) -> np.ndarray:
+    """Lines meeting every quiet sign and the break (see QUIET_SIGNS)."""
+    hit = quiet_break(frame)
+    for feat, test, _, _ in QUIET_SIGNS:
+        hit &= test(_col(frame, feat)).fillna(False)
+    return hit.to_numpy(dtype=bool)
+
+
+def quiet_reasons(row: pd.Series) -> list[Reason]:
+    out = [Reason("quiet_caller", 1, "无需话务量的迹象同时出现（慢速外呼）", "every sign that needs no volume at once (slow caller)",
+                  QUIET_SCORE)]
+    for feat, _, zh, en in QUIET_SIGNS:
+        r = feature_reason(feat, row.get(feat), 1.0)
+        out.append(Reason(feat, row.get(feat), f"{zh} ({r.zh})", f"{en} ({r.en})", 1.0))
+    age = row.get("line_age_days")
+    if pd.notna(age) and age <= YOUNG_DAYS:
+        out.append(Reason("line_age_days", age, f"新开号码（开户{age:.0f}天）", f"young line (opened {age:.0f} days ago)", 1.0))
+    else:
+        r = feature_reason("out_share_break_24h", row.get("out_share_break_24h"), 1.0)
+        out.append(Reason("out_share_break_24h", row.get("out_share_break_24h"), f"主叫占比较自身基线突增 ({r.zh})",
+                          f"outgoing share broke from the line's own baseline ({r.en})", 1.0))
+    return out
+
+
+def score_frame(frame: pd.DataFrame, model) -> np.ndarray:
+    """Scores of one checkpoint's frame: the model (or the points score), and the quiet-caller rule."""
+    if model is not None:
+        score = calibrate(model.predict(frame), model.threshold)
+        # Bulk calling needs bulk: a line with few outgoing calls that day stays below the alert level.
+        few = frame[VOLUME].fillna(0).to_numpy() < MIN_MODEL_CALLS
+        score = np.where(few, np.minimum(score, ALERT_AT - 0.05), score)
+    else:
+        score = rule_scores(frame).to_numpy()
+    return np.where(quiet_hits(frame), np.maximum(score, QUIET_SCORE), score)
 
 
 def rule_reasons(row: pd.Series) -> list[Reason]:
@@ -82,23 +148,23 @@ class FraudCallerDetector:
     def _model(self, ctx: DetectionContext):
         return ctx.models.get(self.name)
 
+    def frames(self, ctx: DetectionContext):
+        """(checkpoint, frame of the lines to score then) — a hook: the live monitor gives its one pass."""
+        from fanzha.analytics.detectors.hourly import frames
+
+        for as_of, frame in frames(ctx, self.step(ctx), min_calls_out=MIN_MODEL_CALLS):
+            ctx._cache[("line_frame", int(as_of), WINDOW)] = frame  # the explanations read the same frame
+            yield as_of, frame
+
     def timeline(self, ctx: DetectionContext) -> pd.DataFrame:
-        """Score of every active line at every checkpoint: msisdn, as_of, score."""
+        """Score of every line scored at every checkpoint: msisdn, as_of, score."""
         def compute():
             model = self._model(ctx)
             parts = []
-            for as_of in ctx.checkpoints(self.step(ctx)):
-                frame = line_frame(ctx, as_of)
+            for as_of, frame in self.frames(ctx):
                 if len(frame) == 0:
                     continue
-                if model is not None:
-                    score = calibrate(model.predict(frame), model.threshold)
-                    # Bulk calling needs bulk: a line with few outgoing calls that day stays below the alert level.
-                    few = frame[VOLUME].fillna(0).to_numpy() < MIN_MODEL_CALLS
-                    score = np.where(few, np.minimum(score, ALERT_AT - 0.05), score)
-                else:
-                    score = rule_scores(frame).to_numpy()
-                parts.append(pd.DataFrame({"msisdn": frame.index, "as_of": as_of, "score": score}))
+                parts.append(pd.DataFrame({"msisdn": frame.index, "as_of": as_of, "score": score_frame(frame, model)}))
             if not parts:
                 return pd.DataFrame({"msisdn": pd.Series(dtype=str), "as_of": pd.Series(dtype=np.int64), "score": pd.Series(dtype=float)})
             return pd.concat(parts, ignore_index=True)
@@ -155,7 +221,10 @@ class FraudCallerDetector:
                 firsts.append(int(first[msisdn]))
             if msisdn in best.index:
                 row = line_frame(ctx, as_of).loc[msisdn]
-                if model is not None:
+                if quiet_hits(row.to_frame().T)[0]:
+                    reasons.extend(quiet_reasons(row))
+                    evidence["quiet_caller"] = True
+                elif model is not None:
                     for c in explained[(msisdn, int(as_of))]:
                         reasons.append(feature_reason(c.feature, c.value, c.contribution))
                 else:
@@ -186,7 +255,7 @@ def training_rows(ctx: DetectionContext, labels: pd.DataFrame, *, step_s: int | 
     label = labels["label"]
     since = labels["since"]
     parts = []
-    for as_of in ctx.checkpoints(step_s or ctx.options.get("step_s") or STEP_S):
+    for as_of in ctx.checkpoints(step_s or ctx.options.get("train_step_s") or TRAIN_STEP_S):
         frame = line_frame(ctx, as_of)
         if len(frame) == 0:
             continue
@@ -225,7 +294,8 @@ def train(ctx: DetectionContext, labels: pd.DataFrame, *, step_s: int | None = N
     model = train_classifier(
         Xt, yt, name="fraud_caller", valid=(Xv, yv), seed=seed, feature_docs=docs, refit_all=False,
         data_summary={"checkpoint_rows": int(len(rows)), "lines": int(len(per_line)),
-                      "fraud_caller_lines": int(per_line.sum()), "step_s": step_s or ctx.options.get("step_s") or STEP_S,
+                      "fraud_caller_lines": int(per_line.sum()),
+                      "step_s": step_s or ctx.options.get("train_step_s") or TRAIN_STEP_S,
                       **(data_summary or {})},
         intended_use="Score lines for bulk outbound fraud calling (fraud_caller) on 24 h of behaviour; "
                      "alerts go to analysts for review, never straight to shutdown.",

@@ -12,7 +12,7 @@ from fanzha.analytics.detectors.context import DAY, DetectionContext
 WINDOW = "24h"
 # Mobility is left to resold_card's own pass: it was the slowest family (a 30-minute sampling
 # pass per checkpoint) and adds little to bulk-calling detection.
-FAMILIES = ("calling", "device")
+FAMILIES = ("calling", "device", "onset")
 STRING_FEATURES = ("main_tac", "home_region", "id_region")
 
 

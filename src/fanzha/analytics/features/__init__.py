@@ -24,11 +24,11 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from fanzha.analytics.engines.base import Engine
-from fanzha.analytics.features import calling, cell, device, mobility, pairs
+from fanzha.analytics.features import calling, cell, device, mobility, onset, pairs
 from fanzha.analytics.features.registry import REGISTRY, Feature, describe, features, window_seconds
 from fanzha.analytics.features.sql import Span, epoch
 
-LINE_FAMILIES = {"calling": calling, "mobility": mobility, "device": device}
+LINE_FAMILIES = {"calling": calling, "mobility": mobility, "device": device, "onset": onset}
 DEFAULT_WINDOWS = ("1h", "24h", "7d")
 DEFAULT_NIGHT = (22, 6)  # local hours [22:00, 06:00)
 DEFAULT_HISTORY = "30d"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fanzha.analytics.features.registry import feature
 from fanzha.analytics.features.sql import (
     Span,
@@ -32,6 +34,10 @@ _f("out_share", "主叫占比", "share of calls that are outgoing (bandicoot per
 _f("peers", "通话对端号码数", "distinct call peers (bandicoot number_of_contacts)", 0)
 _f("peers_out", "主叫对端号码数", "distinct peers called", 0)
 _f("new_peer_share", "新联系人占比", "share of peers called that had no call with the line in the history before the window")
+_f("own_new_peers", "新触达本网用户数", "own subscribers called that never had a call with the line in the history before the window", 0)
+_f("own_new_peer_share", "新触达本网用户占比", "share of peers called that are own subscribers never called or calling before (own_new_peers / peers_out)")
+_f("elderly_peer_share", "老年对端占比", "share of peers called that are own subscribers aged 60 or more (from the subscribers' ID numbers)")
+_f("student_peer_share", "学生对端占比", "share of peers called that are own subscribers registered as students")
 _f("calls_per_peer", "每个对端平均通话次数", "mean calls per peer (bandicoot interactions_per_contact)")
 _f("contact_entropy", "联系人熵", "entropy (ln) of calls over peers (bandicoot entropy_of_contacts)")
 _f("reciprocal_peer_share", "双向联系对端占比", "share of peers with calls in both directions")
@@ -62,6 +68,17 @@ _f("active_hours", "活跃小时数", "distinct clock hours with a call or SMS",
 def _n(cond: str) -> str:
     """Rows meeting ``cond``, counted (BIGINT on both engines, cheaper than SUM(CASE ...))."""
     return f"COUNT(CASE WHEN {cond} THEN 1 END)"
+
+
+ELDERLY_AGE = 60
+
+
+def victim_facts_sql(as_of: int, subs: str = "subscribers") -> str:
+    """Per own subscriber: elderly (aged ``ELDERLY_AGE`` or more in the year of ``as_of``, birth year from
+    the ID number, as lines.static_features takes it) and student — the victims gangs pick."""
+    year = dt.datetime.fromtimestamp(int(as_of), dt.UTC).year
+    return f"""SELECT msisdn, MAX(CASE WHEN {year} - TRY_CAST(SUBSTR(id_no, 7, 4) AS INTEGER) >= {ELDERLY_AGE} THEN 1 ELSE 0 END) AS elderly,
+               MAX(CASE WHEN occupation = 'student' THEN 1 ELSE 0 END) AS student FROM {subs} GROUP BY msisdn"""
 
 
 def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tuple[list[tuple[str, str]], str]:
@@ -114,6 +131,10 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
                 COUNT(*) AS peers,
                 {_n(out_peer)} AS peers_out,
                 {ratio(_n(f"{out_peer} AND h.peer IS NULL"), _n(out_peer))} AS new_peer_share,
+                {_n(f"{out_peer} AND h.peer IS NULL AND v.msisdn IS NOT NULL")} AS own_new_peers,
+                {ratio(_n(f"{out_peer} AND h.peer IS NULL AND v.msisdn IS NOT NULL"), _n(out_peer))} AS own_new_peer_share,
+                {ratio(_n(f"{out_peer} AND v.elderly = 1"), _n(out_peer))} AS elderly_peer_share,
+                {ratio(_n(f"{out_peer} AND v.student = 1"), _n(out_peer))} AS student_peer_share,
                 AVG(CAST(q.n AS DOUBLE)) AS calls_per_peer,
                 {entropy("q.n")} AS contact_entropy,
                 {ratio(_n("q.o > 0 AND q.i > 0"), "COUNT(*)")} AS reciprocal_peer_share,
@@ -122,6 +143,7 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
                 {ratio(_n(f"{out_peer} AND q.pkind = 'fixed'"), _n(out_peer))} AS fixed_peer_share,
                 {ratio(_n(f"{out_peer} AND q.pkind = 'intl'"), _n(out_peer))} AS intl_peer_share
             FROM {p} q LEFT JOIN ({hist}) h ON h.msisdn = q.msisdn AND h.peer = q.peer
+            LEFT JOIN ({victim_facts_sql(span.hi)}) v ON v.msisdn = q.peer
             GROUP BY q.msisdn""",
         ),
         (
@@ -157,7 +179,8 @@ def ctes(*, span: Span, history: Span, night: tuple[int, int], tag: str) -> tupl
             out,
             f"""SELECT a.msisdn,
                 ln.calls, ln.calls_out, ln.calls_in, ln.calls_fwd, {ratio("ln.calls_out", "ln.calls")} AS out_share,
-                pa.peers, pa.peers_out, pa.new_peer_share, pa.calls_per_peer, pa.contact_entropy,
+                pa.peers, pa.peers_out, pa.new_peer_share, pa.own_new_peers, pa.own_new_peer_share,
+                pa.elderly_peer_share, pa.student_peer_share, pa.calls_per_peer, pa.contact_entropy,
                 pa.reciprocal_peer_share, pa.callback_share, pa.other_carrier_peer_share,
                 pa.fixed_peer_share, pa.intl_peer_share,
                 ln.dur AS dur_total, {ratio("ln.dur", "ln.calls")} AS dur_mean,

@@ -18,8 +18,9 @@ History tables, kept ``HISTORY_S`` (a week and a day) because their detectors co
 - ``cell_hour``: per cell and hour — calls and outgoing calls (cell_anomaly: the same hour on earlier days).
 - ``line_block``: per line and 6-hour block — records, last time, position sums over located records and
   their bounding box, outgoing and international contacts (resold_card: where the line used to be).
-- ``line_block_attr``: per line, block and value — records per IMEI (``attr='imei'``) and per cell region
-  (``attr='region'``): the devices a line used, the region it was mostly in.
+- ``line_block_attr``: per line, block and value — records per IMEI (``attr='imei'``), per cell region
+  (``attr='region'``), per peer (``'peer'``) and per cell (``'cell'``): the devices a line used, the
+  region it was mostly in, who it was in contact with and where (resold_card's contacts turnover).
 
 Composed features equal the batch features (:mod:`fanzha.analytics.features.calling`/``device``) for a
 window ending at a clock hour, except: ``gap_std``/``burstiness`` are exact when the records of a line
@@ -29,6 +30,8 @@ over everything the monitor still holds (``pair_first`` keeps 30 days) instead o
 
 from __future__ import annotations
 
+from fanzha.analytics.features import onset
+from fanzha.analytics.features.calling import victim_facts_sql
 from fanzha.analytics.features.sql import carrier, entropy, is_night, local_day, peer_kind, ratio
 
 HOUR = 3600
@@ -121,7 +124,13 @@ def fragment_sql(table: str, kind: str, src: str) -> str:
             GROUP BY s.msisdn, {block}, s.imei
             UNION ALL
             SELECT s.msisdn, {block}, 'region', c.region_code, COUNT(*) FROM {src} s JOIN cells c ON c.cell_id = s.cell_id
-            WHERE c.region_code IS NOT NULL GROUP BY s.msisdn, {block}, c.region_code"""
+            WHERE c.region_code IS NOT NULL GROUP BY s.msisdn, {block}, c.region_code
+            UNION ALL
+            SELECT s.msisdn, {block}, 'peer', s.peer, COUNT(*) FROM {src} s WHERE s.peer IS NOT NULL
+            GROUP BY s.msisdn, {block}, s.peer
+            UNION ALL
+            SELECT s.msisdn, {block}, 'cell', s.cell_id, COUNT(*) FROM {src} s WHERE s.cell_id IS NOT NULL
+            GROUP BY s.msisdn, {block}, s.cell_id"""
     raise ValueError(table)
 
 
@@ -163,17 +172,20 @@ def window_where(lo: int, hi: int) -> str:
     return f"hour_ts >= {int(lo)} AND hour_ts < {int(hi)}"
 
 
-def candidates_sql(lo: int, hi: int, min_calls_out: int, upto: int | None = None) -> str:
-    """Dirty lines (up to apply transaction ``upto``) that could alert: at least ``min_calls_out``
-    outgoing calls in the window."""
-    dirty = "SELECT msisdn FROM dirty" + (f" WHERE COALESCE(seq, 0) <= {int(upto)}" if upto is not None else "")
-    return f"""SELECT msisdn FROM line_hour WHERE {window_where(lo, hi)} AND msisdn IN ({dirty})
+def candidates_sql(lo: int, hi: int, min_calls_out: int, upto: int | None = None, touched: str | None = None) -> str:
+    """Lines touched (the query ``touched``; default: dirty up to apply transaction ``upto``) that could
+    alert: at least ``min_calls_out`` outgoing calls in the window."""
+    if touched is None:
+        touched = "SELECT msisdn FROM dirty" + (f" WHERE COALESCE(seq, 0) <= {int(upto)}" if upto is not None else "")
+    return f"""SELECT msisdn FROM line_hour WHERE {window_where(lo, hi)} AND msisdn IN ({touched})
                GROUP BY msisdn HAVING SUM(calls_out) >= {int(min_calls_out)}"""
 
 
-def line_features_sql(lo: int, hi: int, cand: str, w: str = "24h") -> str:
-    """Per candidate line (table ``cand``), the calling and device features over (lo, hi], named
-    ``<feature>_<w>`` as :func:`fanzha.analytics.features.line_features_sql` names them."""
+def line_features_sql(lo: int, hi: int, cand: str, w: str = "24h", subs: str = "subscribers") -> str:
+    """Per candidate line (table ``cand``), the calling, device and onset features over (lo, hi], named
+    ``<feature>_<w>`` as :func:`fanzha.analytics.features.line_features_sql` names them. ``subs``: the
+    subscribers (msisdn, id_no, occupation) for the victims' profile; the onset baseline comes from the
+    ``line_block`` history."""
     win = window_where(lo, hi)
     night = is_night(NIGHT, "hour_ts")
     out_peer = "q.n_out > 0"
@@ -181,7 +193,9 @@ def line_features_sql(lo: int, hi: int, cand: str, w: str = "24h") -> str:
         "calls": "la.calls", "calls_out": "la.calls_out", "calls_in": "la.calls_in", "calls_fwd": "la.calls_fwd",
         "out_share": ratio("la.calls_out", "la.calls"),
         "peers": "COALESCE(pa.peers, 0)", "peers_out": "COALESCE(pa.peers_out, 0)",
-        "new_peer_share": "pa.new_peer_share", "calls_per_peer": "pa.calls_per_peer",
+        "new_peer_share": "pa.new_peer_share", "own_new_peers": "COALESCE(pa.own_new_peers, 0)",
+        "own_new_peer_share": "pa.own_new_peer_share", "elderly_peer_share": "pa.elderly_peer_share",
+        "student_peer_share": "pa.student_peer_share", "calls_per_peer": "pa.calls_per_peer",
         "contact_entropy": "pa.contact_entropy", "reciprocal_peer_share": "pa.reciprocal_peer_share",
         "callback_share": "pa.callback_share", "other_carrier_peer_share": "pa.other_carrier_peer_share",
         "fixed_peer_share": "pa.fixed_peer_share", "intl_peer_share": "pa.intl_peer_share",
@@ -200,7 +214,12 @@ def line_features_sql(lo: int, hi: int, cand: str, w: str = "24h") -> str:
         "active_days": "la.active_days", "active_hours": "la.active_hours",
         "imeis": "COALESCE(dv.imeis, 0)", "tacs": "COALESCE(dv.tacs, 0)",
         "max_lines_on_imei": "COALESCE(dv.max_lines_on_imei, 0)",
+        **{f: f"ons.{f}" for f in ("calls_out_today", "hours_since_first_today", "calls_out_per_hour_today",
+                                   "base_blocks", "base_out_share", "out_share_break", "activity_break")},
     }
+    t_lo = max(lo, onset.today_lo(hi))
+    b_lo, b_hi = onset.base_span(lo)
+    new_out = f"{out_peer} AND COALESCE(pf.first_ts, {hi}) >= {lo}"
     gm = "(CASE WHEN g.n > 1 THEN CAST(g.l - g.f AS DOUBLE) / (g.n - 1) END)"
     gs = f"(CASE WHEN g.n > 1 THEN SQRT(GREATEST(g.g2 / (g.n - 1) - POWER({gm}, 2), 0.0)) END)"
     cols["burstiness"] = f"({gs} - {gm}) / NULLIF({gs} + {gm}, 0)"
@@ -225,7 +244,11 @@ pc AS (SELECT msisdn, peer, SUM(n) AS n, SUM(n_out) AS n_out, SUM(n_in) AS n_in 
        WHERE kind = 'c' AND {win} AND msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, peer),
 pa AS (
   SELECT q.msisdn, COUNT(*) AS peers, SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END) AS peers_out,
-    {ratio(f"SUM(CASE WHEN {out_peer} AND COALESCE(pf.first_ts, {hi}) >= {lo} THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS new_peer_share,
+    {ratio(f"SUM(CASE WHEN {new_out} THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS new_peer_share,
+    SUM(CASE WHEN {new_out} AND v.msisdn IS NOT NULL THEN 1 ELSE 0 END) AS own_new_peers,
+    {ratio(f"SUM(CASE WHEN {new_out} AND v.msisdn IS NOT NULL THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS own_new_peer_share,
+    {ratio(f"SUM(CASE WHEN {out_peer} AND v.elderly = 1 THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS elderly_peer_share,
+    {ratio(f"SUM(CASE WHEN {out_peer} AND v.student = 1 THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS student_peer_share,
     AVG(CAST(q.n AS DOUBLE)) AS calls_per_peer, {entropy("q.n")} AS contact_entropy,
     {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", "COUNT(*)")} AS reciprocal_peer_share,
     {ratio("SUM(CASE WHEN q.n_out > 0 AND q.n_in > 0 THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS callback_share,
@@ -234,7 +257,8 @@ pa AS (
     {ratio(f"SUM(CASE WHEN {out_peer} AND {peer_kind('q.peer')} = 'intl' THEN 1 ELSE 0 END)", f"SUM(CASE WHEN {out_peer} THEN 1 ELSE 0 END)")} AS intl_peer_share
   FROM pc q LEFT JOIN (SELECT msisdn, peer, MIN(first_ts) AS first_ts FROM pair_first
                        WHERE msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, peer) pf
-    ON pf.msisdn = q.msisdn AND pf.peer = q.peer GROUP BY q.msisdn),
+    ON pf.msisdn = q.msisdn AND pf.peer = q.peer
+  LEFT JOIN ({victim_facts_sql(hi, subs)}) v ON v.msisdn = q.peer GROUP BY q.msisdn),
 sp AS (SELECT msisdn, peer, SUM(n) AS n FROM pair_hour WHERE kind = 's' AND {win}
        AND msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, peer),
 sa AS (SELECT msisdn, COUNT(*) AS sms_peers, {entropy("n")} AS sms_contact_entropy FROM sp GROUP BY msisdn),
@@ -243,11 +267,17 @@ li AS (SELECT msisdn, imei, SUM(n) AS n FROM line_imei_hour WHERE {win} AND msis
 il AS (SELECT imei, COUNT(DISTINCT msisdn) AS lines FROM line_imei_hour
        WHERE {win} AND imei IN (SELECT imei FROM li) GROUP BY imei),
 dv AS (SELECT li.msisdn, COUNT(*) AS imeis, COUNT(DISTINCT SUBSTR(li.imei, 1, 8)) AS tacs,
-         MAX(il.lines) AS max_lines_on_imei FROM li JOIN il ON il.imei = li.imei GROUP BY li.msisdn)
+         MAX(il.lines) AS max_lines_on_imei FROM li JOIN il ON il.imei = li.imei GROUP BY li.msisdn),
+onw AS (SELECT msisdn, calls + sms AS n, calls_out + sms_out AS n_out FROM la),
+ont AS (SELECT msisdn, SUM(calls_out) AS calls_out_today, LEAST(MIN(c_first), MIN(s_first)) AS first_today
+        FROM lh WHERE hour_ts >= {t_lo} GROUP BY msisdn),
+onb AS (SELECT msisdn, COUNT(DISTINCT block_ts) AS blocks, SUM(records) AS n, SUM(out_n) AS n_out FROM line_block
+        WHERE block_ts >= {b_lo} AND block_ts < {b_hi} AND msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn),
+ons AS ({onset.onset_select("onw", "ont", "onb", hi, (hi - lo) / BLOCK_S)})
 SELECT la.msisdn,
   {select}
 FROM la LEFT JOIN g ON g.msisdn = la.msisdn LEFT JOIN pa ON pa.msisdn = la.msisdn
-LEFT JOIN sa ON sa.msisdn = la.msisdn LEFT JOIN dv ON dv.msisdn = la.msisdn
+LEFT JOIN sa ON sa.msisdn = la.msisdn LEFT JOIN dv ON dv.msisdn = la.msisdn LEFT JOIN ons ON ons.msisdn = la.msisdn
 ORDER BY la.msisdn"""
 
 
@@ -324,13 +354,40 @@ def cell_staying_sql(drivers: str) -> str:
                FROM {drivers} d JOIN line_cell_hour c ON c.msisdn = d.msisdn GROUP BY d.cell_id, d.msisdn"""
 
 
-def resold_candidates_sql(dirty: str, degrees: float, min_intl: int = 3) -> str:
-    """Dirty lines (query ``dirty``) where resold_card could alert: its SQL prefilter on the held blocks
-    (spread over ``degrees`` or ``min_intl`` contacts abroad), and — since an alert needs two of moved,
-    new device and abroad — a second IMEI or a contact abroad (a line that only travelled cannot alert,
-    so it is not replayed)."""
+def resold_candidates_sql(lines: str, *, min_new: int, min_history: int, history_s: int, min_base: int,
+                          max_usual: float, since: int | None = None) -> str:
+    """Lines (query ``lines``) where resold_card's core sign, the contacts turnover, could fire in a block
+    starting at ``since`` or later (all held blocks if None): a block with at least ``min_new`` peers
+    never seen in the line's earlier blocks, when the line had ``min_history`` peers before it, its first
+    block is ``history_s`` earlier, and its usual new-peer share over at least ``min_base`` earlier judged
+    blocks is at most ``max_usual``. A necessary condition (a block so far has no more new peers than the
+    whole block), so the detailed replay skips only lines that cannot alert on contacts; shared by
+    ``fanzha detect`` (blocks folded from the records) and the monitor (the held blocks)."""
+    late = f"AND block_ts >= {int(since)}" if since is not None else ""
     return f"""
-WITH b AS (SELECT msisdn, SUM(intl_n) AS intl FROM line_block WHERE msisdn IN ({dirty}) GROUP BY msisdn
+WITH p AS (SELECT DISTINCT msisdn, block_ts, value AS peer FROM line_block_attr
+           WHERE attr = 'peer' AND msisdn IN ({lines})),
+f AS (SELECT msisdn, peer, MIN(block_ts) AS fb FROM p GROUP BY msisdn, peer),
+lf AS (SELECT msisdn, MIN(block_ts) AS first_b FROM p GROUP BY msisdn),
+nb AS (SELECT msisdn, fb AS block_ts, COUNT(*) AS new FROM f GROUP BY msisdn, fb),
+b AS (SELECT p.msisdn, p.block_ts, COUNT(*) AS peers, COALESCE(MAX(nb.new), 0) AS new
+      FROM p LEFT JOIN nb ON nb.msisdn = p.msisdn AND nb.block_ts = p.block_ts GROUP BY p.msisdn, p.block_ts),
+h AS (SELECT b.*, SUM(new) OVER (PARTITION BY b.msisdn ORDER BY b.block_ts) - new AS before,
+        b.block_ts >= lf.first_b + {int(history_s)} AS aged FROM b JOIN lf ON lf.msisdn = b.msisdn),
+j AS (SELECT *, CASE WHEN aged AND before >= {int(min_history)} THEN CAST(new AS DOUBLE) / peers END AS judged FROM h),
+u AS (SELECT *, AVG(judged) OVER w AS usual, COUNT(judged) OVER w AS base FROM j
+      WINDOW w AS (PARTITION BY msisdn ORDER BY block_ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING))
+SELECT DISTINCT msisdn FROM u
+WHERE new >= {int(min_new)} AND before >= {int(min_history)} AND aged AND base >= {int(min_base)}
+  AND usual <= {float(max_usual)} {late}"""
+
+
+def resold_far_sql(lines: str, degrees: float, min_intl: int = 3) -> str:
+    """Lines (query ``lines``) where resold_card's far-away rule could fire on the held blocks: spread over
+    ``degrees`` or ``min_intl`` contacts abroad, and — since it needs two of moved, new device and abroad —
+    a second IMEI or a contact abroad."""
+    return f"""
+WITH b AS (SELECT msisdn, SUM(intl_n) AS intl FROM line_block WHERE msisdn IN ({lines}) GROUP BY msisdn
            HAVING MAX(lat_max) - MIN(lat_min) >= {float(degrees)} OR MAX(lon_max) - MIN(lon_min) >= {float(degrees)}
                OR SUM(intl_n) >= {int(min_intl)}),
 i AS (SELECT msisdn, COUNT(DISTINCT value) AS imeis FROM line_block_attr
@@ -339,20 +396,24 @@ SELECT b.msisdn FROM b LEFT JOIN i ON i.msisdn = b.msisdn WHERE b.intl >= 1 OR C
 
 
 def resold_blocks_sql(cand: str) -> str:
-    """The frame resold_card.blocks gives, for the lines of table ``cand``, from the held blocks."""
+    """The block states resold_card.score_blocks replays, for the lines of table ``cand``, from the held
+    blocks: sums, and the IMEIs, regions (value, records), peers and cells seen in the block so far."""
     return f"""
 WITH b AS (
-  SELECT msisdn, block_ts, SUM(records) AS records, MAX(last_ts) AS last_ts,
-    SUM(lat_sum) / NULLIF(SUM(n_geo), 0) AS lat, SUM(lon_sum) / NULLIF(SUM(n_geo), 0) AS lon,
-    CAST(SUM(out_n) AS BIGINT) AS out_n, CAST(SUM(intl_n) AS BIGINT) AS intl_n
+  SELECT msisdn, block_ts, SUM(records) AS records, MAX(last_ts) AS last_ts, SUM(lat_sum) AS lat_sum,
+    SUM(lon_sum) AS lon_sum, SUM(n_geo) AS n_geo, CAST(SUM(out_n) AS BIGINT) AS out_n, CAST(SUM(intl_n) AS BIGINT) AS intl_n
   FROM line_block WHERE msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, block_ts),
 a AS (SELECT msisdn, block_ts, attr, value, SUM(n) AS n FROM line_block_attr
       WHERE msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, block_ts, attr, value),
-r AS (SELECT msisdn, block_ts, ARG_MAX(value, n) AS region FROM a WHERE attr = 'region' GROUP BY msisdn, block_ts),
-i AS (SELECT msisdn, block_ts, LIST(value ORDER BY value) AS imeis FROM a WHERE attr = 'imei' GROUP BY msisdn, block_ts)
-SELECT b.msisdn, b.block_ts, b.records, b.last_ts, b.lat, b.lon, r.region, i.imeis, b.out_n, b.intl_n
-FROM b LEFT JOIN r ON r.msisdn = b.msisdn AND r.block_ts = b.block_ts
-LEFT JOIN i ON i.msisdn = b.msisdn AND i.block_ts = b.block_ts
+l AS (SELECT msisdn, block_ts,
+        LIST(value ORDER BY value) FILTER (WHERE attr = 'imei') AS imeis,
+        LIST(value ORDER BY value) FILTER (WHERE attr = 'region') AS region_values,
+        LIST(n ORDER BY value) FILTER (WHERE attr = 'region') AS region_counts,
+        LIST(value ORDER BY value) FILTER (WHERE attr = 'peer') AS peers,
+        LIST(value ORDER BY value) FILTER (WHERE attr = 'cell') AS cells
+      FROM a GROUP BY msisdn, block_ts)
+SELECT b.*, l.imeis, l.region_values, l.region_counts, l.peers, l.cells
+FROM b LEFT JOIN l ON l.msisdn = b.msisdn AND l.block_ts = b.block_ts
 ORDER BY b.msisdn, b.block_ts"""
 
 

@@ -12,14 +12,16 @@ The detectors decide exactly as in ``fanzha detect`` (same model, thresholds, re
 - ``cell_anomaly`` compares each cell's hours in the window with the same hours of the week before
   (``cell_hour``), drivers and their stay from ``line_cell_hour``; it runs once per new clock hour of
   event time (an hour's traffic against its baseline), not on every pass;
-- ``resold_card`` replays the 6-hour blocks held for a week (``line_block``) of the dirty lines its SQL
-  prefilter lets through; only blocks inside the window can alert.
+- ``resold_card`` replays the 6-hour blocks held for a week (``line_block``, ``line_block_attr``) of the
+  dirty lines its SQL prefilter (contacts turnover) lets through, the block holding the watermark as it
+  stands; only blocks inside the window can alert.
 
 Checkpoint: the end of the clock hour holding the watermark (a window of whole buckets).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from fanzha.analytics.detectors.cell_anomaly import CellAnomalyDetector, robust_
 from fanzha.analytics.detectors.context import DetectionContext
 from fanzha.analytics.detectors.fraud_caller import MIN_MODEL_CALLS, FraudCallerDetector
 from fanzha.analytics.detectors.lines import WINDOW, static_features
-from fanzha.analytics.detectors.resold_card import BLOCK_S, ResoldCardDetector, score_blocks
+from fanzha.analytics.detectors.resold_card import BLOCK_S, ResoldCardDetector, candidates_sql, score_blocks
 from fanzha.analytics.detectors.simbox import BoxRules, SimboxDetector, group_score
 from fanzha.analytics.stream import buckets
 from fanzha.analytics.stream.state import StateStore
@@ -48,6 +50,12 @@ class StreamingFraudCaller(FraudCallerDetector):
     def __init__(self, state: StateStore, lo: int, hi: int) -> None:
         super().__init__(step_s=ONE_CHECKPOINT)
         self.state, self.lo, self.hi = state, lo, hi
+
+    def frames(self, ctx: DetectionContext):
+        """The one checkpoint of a pass: the window's end, with the frame score_pass composed."""
+        frame = ctx._cache.get(("line_frame", int(self.hi), WINDOW))
+        if frame is not None:
+            yield self.hi, frame
 
     def rule_hours(self, ctx: DetectionContext) -> pd.DataFrame:
         return ctx.memo("rule_hours", lambda: self.state.engine.df(buckets.rule_hours_sql(self.lo, self.hi, "_cand")))
@@ -95,25 +103,28 @@ class StreamingCellAnomaly(CellAnomalyDetector):
 
 
 class StreamingResoldCard(ResoldCardDetector):
-    """resold_card on the blocks held in ``line_block`` for the dirty lines that pass its prefilter."""
+    """resold_card on the blocks held in ``line_block``/``line_block_attr`` for the dirty lines that pass its
+    prefilter; the block holding the watermark is judged as it stands (the block so far)."""
 
-    def __init__(self, state: StateStore, lo: int, upto: int | None) -> None:
+    def __init__(self, state: StateStore, lo: int, hi: int, upto: int | None) -> None:
         super().__init__()
-        self.state, self.lo, self.upto = state, lo, upto
+        self.state, self.lo, self.hi, self.upto = state, lo, hi, upto
 
     def scored(self, ctx: DetectionContext) -> pd.DataFrame:
         def compute():
-            empty = pd.DataFrame(columns=["msisdn", "block_ts", "last_ts", "score", "fired"])
+            empty = pd.DataFrame(columns=["msisdn", "block_ts", "at", "last_ts", "score", "fired"])
             dirty = "SELECT msisdn FROM dirty" + (f" WHERE COALESCE(seq, 0) <= {int(self.upto)}" if self.upto is not None else "")
             self.state.con.execute("CREATE OR REPLACE TEMP TABLE _resold AS "
-                                   + buckets.resold_candidates_sql(dirty, self.rules.candidate_degrees))
+                                   + candidates_sql(self.rules, dirty, since=self.lo - BLOCK_S))
             frame = self.state.engine.df(buckets.resold_blocks_sql("_resold"))
             if len(frame) == 0:
                 return empty
-            centre = self.state.engine.df(buckets.centre_sql()).iloc[0]
-            lat, lon = (float(centre["lat"]), float(centre["lon"])) if pd.notna(centre["lat"]) else (np.nan, np.nan)
-            frame["imeis"] = frame["imeis"].map(lambda v: list(v) if v is not None and len(v) else None)
-            out = score_blocks(frame, ctx.subscribers(), (lat, lon), self.rules)
+            frame["at"] = np.minimum(frame["block_ts"].astype(np.int64) + BLOCK_S, self.hi)
+            for col in ("imeis", "peers", "cells"):
+                frame[col] = frame[col].map(lambda v: frozenset(v) if v is not None else frozenset())
+            frame["regions"] = [Counter(dict(zip(v, n, strict=True))) if v is not None else Counter()
+                                for v, n in zip(frame["region_values"], frame["region_counts"], strict=True)]
+            out = score_blocks(frame, ctx.subscribers(), self.rules)
             return out[out["block_ts"] + BLOCK_S > self.lo].reset_index(drop=True)  # alerts from the window only
         return ctx.memo((self.name, "scored", self.rules), compute)
 
@@ -197,7 +208,9 @@ def score_pass(state: StateStore, *, models: dict[str, Any], subscribers: pd.Dat
         ctx._cache["static_facts"] = static_facts
     out = ScorePass(as_of=hi, candidates=n_cand)
     if "fraud_caller" in detectors and n_cand:
-        frame = state.engine.df(buckets.line_features_sql(lo, hi, "_cand", WINDOW)).set_index("msisdn")
+        # The victims' profile reads the owners' registration (the subscribers file) beside the buckets.
+        state.con.register("_subs", subscribers.reset_index()[["msisdn", "id_no", "occupation"]])
+        frame = state.engine.df(buckets.line_features_sql(lo, hi, "_cand", WINDOW, subs="_subs")).set_index("msisdn")
         frame = frame.apply(pd.to_numeric, errors="coerce").astype(float)
         frame = frame.join(static_features(ctx, hi), how="left")
         ctx._cache[("line_frame", int(hi), WINDOW)] = frame
@@ -207,7 +220,7 @@ def score_pass(state: StateStore, *, models: dict[str, Any], subscribers: pd.Dat
         ctx._cache[(det.name, "groups", det.rules)] = box_groups(state, lo, hi, det.rules)
         out.alerts.extend(det.detect(ctx))
     if "resold_card" in detectors and state.dirty_count(upto):
-        out.alerts.extend(StreamingResoldCard(state, lo, upto).detect(ctx))
+        out.alerts.extend(StreamingResoldCard(state, lo, hi, upto).detect(ctx))
     if "cell_anomaly" in detectors and cells_scored_hi != hi:
         out.alerts.extend(StreamingCellAnomaly(state, lo, hi).detect(ctx))
         out.cells_hi = hi

@@ -206,3 +206,16 @@ def test_live_buckets_give_the_batch_members(frames, batch, tmp_path):
             live.setdefault(m, t)
     state.close()
     assert live == _members(alerts)
+
+
+def test_cell_anomaly_names_the_moving_banks_cells_in_turn(batch):
+    from fanzha.analytics.detectors.cell_anomaly import CellAnomalyDetector
+
+    ctx, groups, _ = batch
+    moving = next(g for g in groups if BANKS["bank_moving"][0] in g["lines"])
+    cells = {a.subject: a for a in CellAnomalyDetector().detect(ctx)}
+    named = [c for c in CELLS[:6] if c in cells and cells[c].evidence["simbox_groups"] == [moving["group_id"]]]
+    assert named == CELLS[:6]  # every cell the car stopped in, though no member stays anywhere
+    first = min(pd.Timestamp(cells[c].evidence["first_alert_time"]) for c in named)
+    assert first >= pd.Timestamp(moving["first_alert_ts"], unit="s", tz="UTC")  # not before the bank was known
+    assert "随猫池一起移动" in cells[CELLS[0]].reasons_text()

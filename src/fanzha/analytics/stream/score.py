@@ -10,7 +10,8 @@ The detectors decide exactly as in ``fanzha detect`` (same model, thresholds, re
   batch (:func:`..detectors.cobehave.groups_at`) over the bucket tables (:func:`.buckets.box_sources`) at
   the window end; a member's first-alert time is that window end (the clock-hour end), as in batch;
 - ``cell_anomaly`` compares each cell's hours in the window with the same hours of the week before
-  (``cell_hour``), drivers and their stay from ``line_cell_hour``; it runs once per new clock hour of
+  (``cell_hour``), drivers and their stay from ``line_cell_hour`` (members of the window's SIM-bank groups
+  stay in the cells their group went through); it runs once per new clock hour of
   event time (an hour's traffic against its baseline), not on every pass;
 - ``resold_card`` replays the 6-hour blocks held for a week (``line_block``) of the dirty lines its SQL
   prefilter lets through; only blocks inside the window can alert.
@@ -87,6 +88,11 @@ class StreamingCellAnomaly(CellAnomalyDetector):
         self.state.con.register("_cell_hours", pd.DataFrame({
             "cell_id": flagged["cell_id"].astype(str).to_numpy(), "hour_ts": flagged["hour_ts"].astype(np.int64).to_numpy()}))
         return self.state.engine.df(buckets.cell_drivers_sql("_cell_hours"))
+
+    def simbox_groups(self, ctx: DetectionContext) -> list[dict]:
+        """The SIM-bank groups of this window (the simbox pass's, if it ran)."""
+        rules = BoxRules()
+        return ctx.memo(("simbox", "groups", rules), lambda: box_groups(self.state, self.lo, self.hi, rules))
 
     def staying(self, ctx: DetectionContext, drivers: pd.DataFrame) -> pd.Series:
         self.state.con.register("_cell_drivers", pd.DataFrame({

@@ -110,22 +110,26 @@ def places_sql(src: Sources, lo: int, hi: int, members: str) -> str:
                WHERE {_win(lo, hi)} AND msisdn IN (SELECT msisdn FROM {members}) GROUP BY msisdn, cell_id, hour_ts"""
 
 
-def _peel(nodes: list[str], edges: set[tuple[str, str]], share: float, k: int) -> list[str]:
-    """Drop, one at a time, the member with the fewest strong ties while it has fewer than ``share`` of
-    the others (ties broken by msisdn, so the result does not depend on the order of the input)."""
-    keep = set(nodes)
-    nbr = {n: set() for n in nodes}
-    for a, b in edges:
-        if a in keep and b in keep:
-            nbr[a].add(b)
-            nbr[b].add(a)
-    while len(keep) >= k:
-        deg = {n: len(nbr[n] & keep) for n in keep}
-        worst = min(keep, key=lambda n: (deg[n], n))
-        if deg[worst] >= share * (len(keep) - 1):
+def _peel(adj, members: np.ndarray, share: float, k: int) -> np.ndarray:
+    """Dense core of ``members`` (node indices, in msisdn order) in the strong-pair graph ``adj`` (CSR):
+    drop, one at a time, the member with the fewest strong ties (the smallest msisdn on a tie) while it
+    has ties to fewer than ``share`` of the others."""
+    if len(members) < k:
+        return members[:0]
+    sub = adj[members][:, members].tocsr()
+    deg = np.asarray(sub.sum(axis=1)).ravel().astype(float)
+    alive = np.ones(len(members), dtype=bool)
+    n = len(members)
+    while n >= k:
+        masked = np.where(alive, deg, np.inf)
+        worst = int(np.argmin(masked))
+        if masked[worst] >= share * (n - 1):
             break
-        keep.discard(worst)
-    return sorted(keep) if len(keep) >= k else []
+        alive[worst] = False
+        n -= 1
+        row = sub.indices[sub.indptr[worst]:sub.indptr[worst + 1]]
+        deg[row] -= 1
+    return members[alive] if n >= k else members[:0]
 
 
 def box_profile(traffic: pd.DataFrame, core_of: dict[str, int]) -> pd.DataFrame:
@@ -177,24 +181,29 @@ def groups_at(engine, src: Sources, lo: int, hi: int, rules: BoxRules) -> list[d
     engine.register_arrow("_sb_cand", pa.table({"msisdn": cand["msisdn"].tolist()}))
     pairs = engine.df(pairs_sql(src, lo, hi, rules, "_sb_cand"))
     imeis = engine.df(imeis_sql(src, lo, hi, "_sb_cand"))
-    per_imei = imeis.groupby("imei")["msisdn"].agg(lambda s: sorted(set(map(str, s))))
-    per_imei = per_imei[per_imei.map(len).between(2, rules.max_imei_lines)]
-    edges = set(zip(pairs["a"].astype(str), pairs["b"].astype(str), strict=True))
-    for lines in per_imei:
-        edges.update((a, b) for i, a in enumerate(lines) for b in lines[i + 1:])
-    if not edges:
+    imeis["msisdn"] = imeis["msisdn"].astype(str)
+    width = imeis.groupby("imei")["msisdn"].transform("nunique")
+    shared = imeis[(width >= 2) & (width <= rules.max_imei_lines)][["imei", "msisdn"]].drop_duplicates()
+    dev = shared.merge(shared, on="imei")
+    dev = dev[dev["msisdn_x"] < dev["msisdn_y"]]
+    a = np.concatenate([pairs["a"].astype(str).to_numpy(dtype=object), dev["msisdn_x"].to_numpy(dtype=object)])
+    b = np.concatenate([pairs["b"].astype(str).to_numpy(dtype=object), dev["msisdn_y"].to_numpy(dtype=object)])
+    if not len(a):
         return []
-    nodes = sorted({n for e in edges for n in e})
-    idx = {n: i for i, n in enumerate(nodes)}
-    ea = np.array([idx[a] for a, _ in edges])
-    eb = np.array([idx[b] for _, b in edges])
-    _, comp = connected_components(coo_matrix((np.ones(len(ea)), (ea, eb)), shape=(len(nodes),) * 2), directed=False)
-    arr = np.asarray(nodes, dtype=object)
-    comps = [sorted(arr[comp == c].tolist()) for c in np.unique(comp)]
-    cores = [c for c in (_peel(c, edges, rules.core_share, rules.min_members) for c in comps
-                         if len(c) >= rules.min_members) if c]
+    nodes, inv = np.unique(np.concatenate([a, b]).astype(str), return_inverse=True)
+    ea, eb = inv[: len(a)], inv[len(a):]
+    n = len(nodes)
+    adj = coo_matrix((np.ones(2 * len(ea)), (np.concatenate([ea, eb]), np.concatenate([eb, ea]))), shape=(n, n)).tocsr()
+    adj.data[:] = 1.0  # a pair tied by co-occurrence and by a device is one tie
+    _, comp = connected_components(adj, directed=False)
+    order = np.argsort(comp, kind="stable")
+    bounds = np.flatnonzero(np.diff(comp[order])) + 1
+    comps = [c for c in np.split(order, bounds) if len(c) >= rules.min_members]
+    cores = [c for c in (_peel(adj, np.sort(c), rules.core_share, rules.min_members) for c in comps) if len(c)]
     if not cores:
         return []
+    cores = [nodes[c].tolist() for c in cores]
+    index = {m: i for i, m in enumerate(nodes.tolist())}
     core_of = {m: i for i, c in enumerate(cores) for m in c}
     engine.register_arrow("_sb_members", pa.table({"msisdn": sorted(core_of)}))
     traffic = engine.df(traffic_sql(src, lo, hi, "_sb_members"))
@@ -205,7 +214,8 @@ def groups_at(engine, src: Sources, lo: int, hi: int, rules: BoxRules) -> list[d
     lines = cand.set_index("msisdn")
     out = []
     for i, core in enumerate(cores):
-        members = _peel([m for m in core if m in boxy], edges, rules.core_share, rules.min_members)
+        kept = np.array(sorted(index[m] for m in core if m in boxy), dtype=np.int64)
+        members = nodes[_peel(adj, kept, rules.core_share, rules.min_members)].tolist()
         if not members:
             continue
         p, ln = prof.loc[members], lines.loc[members]

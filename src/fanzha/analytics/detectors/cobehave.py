@@ -92,7 +92,7 @@ x AS (SELECT a.msisdn AS a, b.msisdn AS b, a.hour_ts, a.cell_id, 1.0 / LN(w.line
       FROM lch a JOIN lch b ON a.cell_id = b.cell_id AND a.hour_ts = b.hour_ts AND a.msisdn < b.msisdn
       JOIN crowd w ON w.cell_id = a.cell_id AND w.hour_ts = a.hour_ts)
 SELECT a, b, SUM(w) AS weight, COUNT(DISTINCT hour_ts) AS hours FROM x GROUP BY a, b
-HAVING COUNT(DISTINCT hour_ts) >= {int(rules.min_shared_hours)} AND SUM(w) >= {float(rules.min_pair_weight)}"""
+HAVING COUNT(DISTINCT hour_ts) >= {int(rules.min_shared_hours)} AND SUM(w) >= {float(rules.min_pair_weight) - 1e-9}"""  # the batch sums in another order
 
 
 def imeis_sql(src: Sources, lo: int, hi: int, cand: str) -> str:
@@ -100,26 +100,40 @@ def imeis_sql(src: Sources, lo: int, hi: int, cand: str) -> str:
                WHERE {_win(lo, hi)} AND msisdn IN (SELECT msisdn FROM {cand}) GROUP BY msisdn, imei"""
 
 
-def traffic_sql(src: Sources, lo: int, hi: int, members: str) -> str:
-    return f"""SELECT msisdn, peer, CAST(SUM(n_out) AS BIGINT) AS n_out, CAST(SUM(n_in) AS BIGINT) AS n_in FROM {src.pair_hour}
-               WHERE {_win(lo, hi)} AND msisdn IN (SELECT msisdn FROM {members}) GROUP BY msisdn, peer"""
+def profile_sql(src: Sources, lo: int, hi: int, cores: str) -> tuple[str, str, str]:
+    """Per member of table ``cores`` (msisdn, core): calls with outsiders, and with insiders — fellow members
+    of its core and accomplices (outside numbers that called ≥ 2 members of the core), counted apart.
+    Three statements: the member × peer calls flagged inside or not (temp table ``_sb_calls``), the
+    profile per member, the accomplices per core."""
+    flag = f"""CREATE OR REPLACE TEMP TABLE _sb_calls AS
+WITH t AS (SELECT p.msisdn, p.peer, c.core, CAST(SUM(p.n_out) AS BIGINT) AS n_out, CAST(SUM(p.n_in) AS BIGINT) AS n_in
+           FROM {src.pair_hour} p JOIN {cores} c ON c.msisdn = p.msisdn WHERE {_win(lo, hi, 'p.hour_ts')}
+           GROUP BY p.msisdn, p.peer, c.core),
+f AS (SELECT t.*, COALESCE(pc.core = t.core, false) AS fellow FROM t LEFT JOIN {cores} pc ON pc.msisdn = t.peer),
+acc AS (SELECT core, peer FROM f WHERE n_in > 0 AND NOT fellow GROUP BY core, peer HAVING COUNT(DISTINCT msisdn) >= 2)
+SELECT f.*, a.peer IS NOT NULL AS accomplice, f.fellow OR a.peer IS NOT NULL AS inside
+FROM f LEFT JOIN acc a ON a.core = f.core AND a.peer = f.peer"""
+    profile = """SELECT msisdn,
+  CAST(SUM(CASE WHEN inside THEN 0 ELSE n_out END) AS BIGINT) AS ext_out,
+  CAST(SUM(CASE WHEN inside THEN 0 ELSE n_in END) AS BIGINT) AS ext_in,
+  CAST(SUM(CASE WHEN NOT inside AND n_out > 0 THEN 1 ELSE 0 END) AS BIGINT) AS ext_peers_out,
+  CAST(SUM(CASE WHEN NOT inside AND n_out > 0 AND n_in > 0 THEN 1 ELSE 0 END) AS BIGINT) AS callbacks,
+  CAST(SUM(CASE WHEN inside THEN n_out + n_in ELSE 0 END) AS BIGINT) AS inside_calls
+FROM _sb_calls GROUP BY msisdn"""
+    accomplices = "SELECT DISTINCT core, peer FROM _sb_calls WHERE accomplice ORDER BY core, peer"
+    return flag, profile, accomplices
 
 
-def places_sql(src: Sources, lo: int, hi: int, members: str) -> str:
-    return f"""SELECT msisdn, cell_id, hour_ts, CAST(SUM(n) AS BIGINT) AS n FROM {src.line_cell_hour}
-               WHERE {_win(lo, hi)} AND msisdn IN (SELECT msisdn FROM {members}) GROUP BY msisdn, cell_id, hour_ts"""
 
-
-def _peel(adj, members: np.ndarray, share: float, k: int) -> np.ndarray:
-    """Dense core of ``members`` (node indices, in msisdn order) in the strong-pair graph ``adj`` (CSR):
-    drop, one at a time, the member with the fewest strong ties (the smallest msisdn on a tie) while it
-    has ties to fewer than ``share`` of the others."""
-    if len(members) < k:
-        return members[:0]
-    sub = adj[members][:, members].tocsr()
-    deg = np.asarray(sub.sum(axis=1)).ravel().astype(float)
-    alive = np.ones(len(members), dtype=bool)
-    n = len(members)
+def _peel(tie: np.ndarray, share: float, k: int) -> np.ndarray:
+    """Dense core of a group (``tie``: its members' 0/1 tie matrix, members in msisdn order): drop, one at a
+    time, the member with the fewest ties (the smallest msisdn on a tie) while it has ties to fewer than
+    ``share`` of the others. Returns the kept positions."""
+    n = len(tie)
+    if n < k:
+        return np.arange(0)
+    deg = tie.sum(axis=1).astype(float)
+    alive = np.ones(n, dtype=bool)
     while n >= k:
         masked = np.where(alive, deg, np.inf)
         worst = int(np.argmin(masked))
@@ -127,31 +141,8 @@ def _peel(adj, members: np.ndarray, share: float, k: int) -> np.ndarray:
             break
         alive[worst] = False
         n -= 1
-        row = sub.indices[sub.indptr[worst]:sub.indptr[worst + 1]]
-        deg[row] -= 1
-    return members[alive] if n >= k else members[:0]
-
-
-def box_profile(traffic: pd.DataFrame, core_of: dict[str, int]) -> pd.DataFrame:
-    """Per member (of any core): calls with outsiders, and with insiders — fellow members of its core and
-    accomplices (outside numbers that called ≥ 2 members of the core), counted apart."""
-    t = traffic.assign(core=traffic["msisdn"].map(core_of), peer_core=traffic["peer"].map(core_of))
-    t = t[t["core"].notna()]
-    fellow = t["peer_core"] == t["core"]
-    callers = t[(t["n_in"] > 0) & ~fellow].groupby(["core", "peer"])["msisdn"].nunique()
-    accomplices = callers[callers >= 2].reset_index()[["core", "peer"]].assign(acc=True)
-    t = t.merge(accomplices, on=["core", "peer"], how="left")
-    inside = fellow.to_numpy() | t["acc"].fillna(False).astype(bool).to_numpy()
-    t["in_out"] = np.where(inside, t["n_out"] + t["n_in"], 0)
-    t["e_out"] = np.where(inside, 0, t["n_out"])
-    t["e_in"] = np.where(inside, 0, t["n_in"])
-    t["e_peer"] = (~inside & (t["n_out"] > 0)).astype(int)
-    t["e_cb"] = (~inside & (t["n_out"] > 0) & (t["n_in"] > 0)).astype(int)
-    prof = t.groupby("msisdn")[["e_out", "e_in", "e_peer", "e_cb", "in_out"]].sum()
-    prof.columns = ["ext_out", "ext_in", "ext_peers_out", "callbacks", "inside_calls"]
-    prof = prof.reindex(sorted(core_of)).fillna(0)
-    prof.attrs["accomplices"] = accomplices.groupby("core")["peer"].apply(sorted).to_dict()
-    return prof
+        deg -= tie[worst]
+    return np.flatnonzero(alive) if n >= k else np.arange(0)
 
 
 def box_like(prof: pd.DataFrame, rules: BoxRules) -> pd.Series:
@@ -171,15 +162,20 @@ def group_id(members: list[str]) -> str:
     return "SB" + hashlib.sha1(min(members).encode()).hexdigest()[:10].upper()
 
 
-def groups_at(engine, src: Sources, lo: int, hi: int, rules: BoxRules) -> list[dict]:
+def groups_at(engine, src: Sources, lo: int, hi: int, rules: BoxRules, strong_pairs=None) -> list[dict]:
     """SIM-bank groups at checkpoint ``hi`` (window [lo, hi)): members and their profile as a group.
-    Where the group was and on which devices is :func:`describe` (asked for once per group to report)."""
+    Where the group was and on which devices is :func:`describe` (asked for once per group to report).
+    ``strong_pairs(cand)``: the batch replay's answer to :func:`pairs_sql` for the candidates ``cand``
+    (from co-occurrences counted once for the whole run); None asks the SQL."""
     cand = engine.df(candidates_sql(src, lo, hi, rules))
     if len(cand) < rules.min_members:
         return []
     cand["msisdn"] = cand["msisdn"].astype(str)
     engine.register_arrow("_sb_cand", pa.table({"msisdn": cand["msisdn"].tolist()}))
-    pairs = engine.df(pairs_sql(src, lo, hi, rules, "_sb_cand"))
+    if strong_pairs is None:
+        pairs = engine.df(pairs_sql(src, lo, hi, rules, "_sb_cand"))
+    else:
+        pairs = strong_pairs(cand["msisdn"])
     imeis = engine.df(imeis_sql(src, lo, hi, "_sb_cand"))
     imeis["msisdn"] = imeis["msisdn"].astype(str)
     width = imeis.groupby("imei")["msisdn"].transform("nunique")
@@ -193,29 +189,49 @@ def groups_at(engine, src: Sources, lo: int, hi: int, rules: BoxRules) -> list[d
     nodes, inv = np.unique(np.concatenate([a, b]).astype(str), return_inverse=True)
     ea, eb = inv[: len(a)], inv[len(a):]
     n = len(nodes)
-    adj = coo_matrix((np.ones(2 * len(ea)), (np.concatenate([ea, eb]), np.concatenate([eb, ea]))), shape=(n, n)).tocsr()
-    adj.data[:] = 1.0  # a pair tied by co-occurrence and by a device is one tie
+    adj = coo_matrix((np.ones(len(ea)), (ea, eb)), shape=(n, n))
     _, comp = connected_components(adj, directed=False)
-    order = np.argsort(comp, kind="stable")
-    bounds = np.flatnonzero(np.diff(comp[order])) + 1
-    comps = [c for c in np.split(order, bounds) if len(c) >= rules.min_members]
-    cores = [c for c in (_peel(adj, np.sort(c), rules.core_share, rules.min_members) for c in comps) if len(c)]
+    order = np.argsort(comp, kind="stable")  # nodes by component, msisdn order inside each
+    pos = np.empty(n, dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(comp[order])) + 1]
+    sizes = np.diff(np.r_[starts, n])
+    pos[order] = np.arange(n) - np.repeat(starts, sizes)
+    ecomp = comp[ea]
+    eorder = np.argsort(ecomp, kind="stable")
+    ecut = np.searchsorted(ecomp[eorder], comp[order[starts]])
+    ecut = np.r_[ecut, len(ea)]
+    groups = []  # (members' node ids, their tie matrix) of each component that can hold a group
+    for c, (s0, size) in enumerate(zip(starts, sizes, strict=True)):
+        if size < rules.min_members:
+            continue
+        e = eorder[ecut[c]:ecut[c + 1]]
+        tie = np.zeros((size, size))
+        tie[pos[ea[e]], pos[eb[e]]] = 1.0
+        tie = np.maximum(tie, tie.T)  # a pair tied by co-occurrence and by a device is one tie
+        groups.append((order[s0:s0 + size], tie))
+    cores = []
+    for ids, tie in groups:
+        keep = _peel(tie, rules.core_share, rules.min_members)
+        if len(keep):
+            cores.append((nodes[ids[keep]].tolist(), tie[np.ix_(keep, keep)]))
     if not cores:
         return []
-    cores = [nodes[c].tolist() for c in cores]
-    index = {m: i for i, m in enumerate(nodes.tolist())}
+    ties = [t for _, t in cores]
+    cores = [c for c, _ in cores]
     core_of = {m: i for i, c in enumerate(cores) for m in c}
-    engine.register_arrow("_sb_members", pa.table({"msisdn": sorted(core_of)}))
-    traffic = engine.df(traffic_sql(src, lo, hi, "_sb_members"))
-    traffic["msisdn"] = traffic["msisdn"].astype(str)
-    traffic["peer"] = traffic["peer"].astype(str)
-    prof = box_profile(traffic, core_of)
+    engine.register_arrow("_sb_cores", pa.table({"msisdn": list(core_of), "core": list(core_of.values())}))
+    flag, profile, acc_sql = profile_sql(src, lo, hi, "_sb_cores")
+    engine.sql(flag)
+    prof = engine.df(profile)
+    prof = prof.assign(msisdn=prof["msisdn"].astype(str)).set_index("msisdn").reindex(sorted(core_of)).fillna(0)
+    acc = engine.df(acc_sql)
+    accomplices = {int(c): part["peer"].astype(str).tolist() for c, part in acc.groupby("core")}
     boxy = set(prof.index[box_like(prof, rules)])
     lines = cand.set_index("msisdn")
     out = []
     for i, core in enumerate(cores):
-        kept = np.array(sorted(index[m] for m in core if m in boxy), dtype=np.int64)
-        members = nodes[_peel(adj, kept, rules.core_share, rules.min_members)].tolist()
+        kept = np.array([j for j, m in enumerate(core) if m in boxy], dtype=np.int64)
+        members = [core[j] for j in kept[_peel(ties[i][np.ix_(kept, kept)], rules.core_share, rules.min_members)]]
         if not members:
             continue
         p, ln = prof.loc[members], lines.loc[members]
@@ -225,7 +241,7 @@ def groups_at(engine, src: Sources, lo: int, hi: int, rules: BoxRules) -> list[d
         out.append({
             "lines": members, "found_ts": int(hi), "last_ts": int(ln["last_ts"].max()), "calls_out": int(calls_out),
             "out_share": out_share, "short_share": short, "inside_calls": int(p["inside_calls"].sum()),
-            "accomplices": prof.attrs["accomplices"].get(i, []),
+            "accomplices": accomplices.get(i, []),
             "score": group_score(len(members), out_share, short, rules.min_members),
         })
     return out

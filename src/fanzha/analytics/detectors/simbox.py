@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pandas as pd
 
 from fanzha.analytics.detectors.base import Alert, Reason, register
@@ -59,6 +60,53 @@ def prepare_batch(ctx: DetectionContext, rules: BoxRules) -> None:
               SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS n_out,
               SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS n_in
               FROM cdr WHERE {cand} GROUP BY ALL ORDER BY hour_ts""")
+
+
+class CoOccurrences:
+    """Every candidate pair's shared clock hours over the whole run, counted once (one self-join of the
+    candidates' cell-hours, crowd-weighted as :func:`.cobehave.pairs_sql` weights them); a checkpoint's
+    strong pairs are then a window's sum over these rows — what pairs_sql gives for that window."""
+
+    def __init__(self, ctx: DetectionContext, rules: BoxRules) -> None:
+        e = ctx.engine
+        e.sql("""CREATE OR REPLACE TEMP TABLE _sb_ids AS
+                 SELECT msisdn, CAST(ROW_NUMBER() OVER (ORDER BY msisdn) - 1 AS INTEGER) AS id
+                 FROM (SELECT DISTINCT msisdn FROM _sb_lh)""")
+        rows = e.df("""
+            WITH lch AS (SELECT DISTINCT i.id, l.cell_id, l.hour_ts FROM _sb_lch l JOIN _sb_ids i ON i.msisdn = l.msisdn),
+            cw AS (SELECT cell_id, hour_ts FROM lch GROUP BY cell_id, hour_ts HAVING COUNT(*) >= 2),
+            crowd AS (SELECT s.cell_id, s.hour_ts, COUNT(DISTINCT s.msisdn) AS lines FROM _sb_cl s
+                      SEMI JOIN cw ON cw.cell_id = s.cell_id AND cw.hour_ts = s.hour_ts GROUP BY s.cell_id, s.hour_ts)
+            SELECT a.id AS a, b.id AS b, a.hour_ts, SUM(1.0 / LN(w.lines + 5)) AS w
+            FROM lch a JOIN lch b ON a.cell_id = b.cell_id AND a.hour_ts = b.hour_ts AND a.id < b.id
+            JOIN crowd w ON w.cell_id = a.cell_id AND w.hour_ts = a.hour_ts
+            GROUP BY a.id, b.id, a.hour_ts ORDER BY a.hour_ts""")
+        ids = e.df("SELECT msisdn, id FROM _sb_ids ORDER BY id")
+        self.msisdn = ids["msisdn"].astype(str).to_numpy(dtype=object)
+        self.index = pd.Series(ids["id"].to_numpy(), index=self.msisdn)
+        self.a = rows["a"].to_numpy(np.int64)
+        self.b = rows["b"].to_numpy(np.int64)
+        self.hour = rows["hour_ts"].to_numpy(np.int64)
+        self.w = rows["w"].to_numpy(float)
+        self.rules = rules
+
+    def strong(self, lo: int, hi: int):
+        """The ``strong_pairs(cand)`` callable of :func:`.cobehave.groups_at` for the window [lo, hi)."""
+        def pairs(cand: pd.Series) -> pd.DataFrame:
+            i, j = np.searchsorted(self.hour, [lo, hi])
+            is_cand = np.zeros(len(self.msisdn), dtype=bool)
+            is_cand[self.index.reindex(cand.to_numpy()).dropna().astype(np.int64).to_numpy()] = True
+            a, b, w = self.a[i:j], self.b[i:j], self.w[i:j]
+            keep = is_cand[a] & is_cand[b]
+            key = a[keep] * len(self.msisdn) + b[keep]
+            uniq, inv = np.unique(key, return_inverse=True)
+            weight = np.bincount(inv, weights=w[keep])
+            hours = np.bincount(inv)  # rows are (pair, hour): one per shared hour
+            ok = (hours >= self.rules.min_shared_hours) & (weight >= self.rules.min_pair_weight - 1e-9)
+            n = len(self.msisdn)
+            return pd.DataFrame({"a": self.msisdn[uniq[ok] // n], "b": self.msisdn[uniq[ok] % n],
+                                 "weight": weight[ok], "hours": hours[ok]})
+        return pairs
 
 
 def hour_ends(ctx: DetectionContext) -> list[int]:
@@ -120,10 +168,12 @@ class SimboxDetector:
         if ctx.empty:
             return []
         prepare_batch(ctx, self.rules)
+        co = CoOccurrences(ctx, self.rules)
         tracker = Tracker()
         ends = hour_ends(ctx)
         for hi in ends:
-            for g in groups_at(ctx.engine, BATCH, hi - self.rules.window_s, hi, self.rules):
+            lo = hi - self.rules.window_s
+            for g in groups_at(ctx.engine, BATCH, lo, hi, self.rules, strong_pairs=co.strong(lo, hi)):
                 tracker.add(g)
         groups = tracker.result()
         describe(ctx.engine, BATCH, ends[0] - HOUR, ends[-1], groups, self.rules)  # over the whole run

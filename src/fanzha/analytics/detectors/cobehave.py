@@ -124,7 +124,6 @@ FROM _sb_calls GROUP BY msisdn"""
     return flag, profile, accomplices
 
 
-
 def _peel(tie: np.ndarray, share: float, k: int) -> np.ndarray:
     """Dense core of a group (``tie``: its members' 0/1 tie matrix, members in msisdn order): drop, one at a
     time, the member with the fewest ties (the smallest msisdn on a tie) while it has ties to fewer than

@@ -30,11 +30,11 @@ import pandas as pd
 
 from fanzha.analytics.detectors.base import Alert
 from fanzha.analytics.detectors.cell_anomaly import CellAnomalyDetector, robust_z
+from fanzha.analytics.detectors.cobehave import BoxRules, describe, groups_at
 from fanzha.analytics.detectors.context import DetectionContext
 from fanzha.analytics.detectors.fraud_caller import MIN_MODEL_CALLS, FraudCallerDetector
 from fanzha.analytics.detectors.lines import WINDOW, static_features
 from fanzha.analytics.detectors.resold_card import BLOCK_S, ResoldCardDetector, score_blocks
-from fanzha.analytics.detectors.cobehave import BoxRules, describe, groups_at
 from fanzha.analytics.detectors.simbox import SimboxDetector
 from fanzha.analytics.stream import buckets
 from fanzha.analytics.stream.state import StateStore

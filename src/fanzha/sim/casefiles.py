@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 
 from fanzha.sim.rand import stream
+from fanzha.sim.tactics import by_family
 from fanzha.sim.text import iso_dates, iso_times
 from fanzha.sim.world import DAY, R, World
 
@@ -30,6 +31,8 @@ SCENARIO_CATEGORIES = {
     "simbox": ["冒充公检法", "刷单返利", "冒充客服"],
     "bulk_opening": ["刷单返利", "贷款诈骗", "冒充客服"],
 }
+# Banks that hide (fanzha.sim.tactics_banks) make the same calls as any SIM bank.
+SCENARIO_CATEGORIES.update({t.name: SCENARIO_CATEGORIES["simbox"] for t in by_family("simbox")})
 # Market-regulation tip categories (data contract) with their Chinese meaning.
 TIP_CATEGORIES = {
     "health_claims": "保健食品虚假宣传（针对老年人）",

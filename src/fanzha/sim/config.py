@@ -174,6 +174,17 @@ class Tactics(_Section):
     traveller: float = Field(0.0, ge=0)
     phone_changer: float = Field(0.0, ge=0)
     crowd: float = Field(0.0, ge=0)
+    # Knobs of the SIM-bank tactics and crowds (fanzha.sim.tactics_banks), ranges drawn per bank or site.
+    bank_moving_hours: list[float] = [3.0, 24.0]  # hours between moves (a car: a few; rented rooms: a day)
+    bank_moving_stops: list[int] = [4, 8]  # cells the box moves among (the car's route, the rooms)
+    bank_imei_rotation_days: list[float] = [0.5, 2.0]  # days between rewrites of the gateways' IMEIs
+    bank_inbound_share: list[float] = [0.3, 0.5]  # share of the members' calls that are inbound
+    bank_inbound_member_share: list[float] = [0.3, 0.6]  # of those inbound calls, share from other members
+    bank_inbound_accomplices: list[int] = [2, 6]  # outside numbers that call the members
+    bank_shifts_sets: list[int] = [2, 3]  # sets of SIMs taking turns
+    bank_shifts_hours: list[int] = [8, 22]  # the working day the sets share out, hour to hour
+    bank_two_sites_km: list[float] = [2.0, 6.0]  # distance between the two sites
+    crowd_site_lines: list[int] = [150, 400]  # ordinary lines of one crowd (a campus, a station, a hospital)
 
 
 class Labels(_Section):

@@ -22,9 +22,12 @@ GATEWAYS = [("86243620", "GoIP-32 gateway", 0.4), ("86243721", "GoIP-16 gateway"
             ("86550922", "SK-64 SIM bank", 0.3)]
 # IoT modules (meters, trackers, POS).
 MODULES = [("86071023", "Quectel BC26 NB-IoT", 0.5), ("86358724", "SIMCom A7670 Cat-1", 0.5)]
+# Cheap handsets bought by the box for a phone-per-SIM bank (一卡一机): entry models, not gateways.
+CHEAP = [("86402725", "itel A05s", 0.35), ("86519826", "Nokia 105 4G", 0.25), ("86633127", "ZTE Blade A35", 0.25),
+         ("86745128", "Redmi A3x", 0.15)]
 
 GATEWAY_TACS = frozenset(t for t, _, _ in GATEWAYS)
-KINDS = {"handset": HANDSETS, "burner": BURNERS, "gateway": GATEWAYS, "module": MODULES}
+KINDS = {"handset": HANDSETS, "burner": BURNERS, "gateway": GATEWAYS, "module": MODULES, "cheap": CHEAP}
 
 
 class DeviceRegistry:
@@ -34,6 +37,7 @@ class DeviceRegistry:
     def __init__(self, rng: np.random.Generator):
         self._rng = rng
         self._requests: list[tuple[str, int]] = []
+        self._same_model: list[tuple[np.ndarray, np.ndarray]] = []
         self.count = 0
 
     def new(self, kind: str, n: int) -> np.ndarray:
@@ -43,6 +47,11 @@ class DeviceRegistry:
         idx = np.arange(self.count, self.count + n)
         self.count += n
         return idx
+
+    def same_model(self, devices: np.ndarray, like: np.ndarray) -> None:
+        """DEVICES get the TAC (model) of the devices LIKE: a batch bought together, or an IMEI
+        rewritten on the same gateway (only the serial number changes)."""
+        self._same_model.append((np.asarray(devices), np.asarray(like)))
 
     def imeis(self) -> np.ndarray:
         names = list(KINDS)
@@ -56,6 +65,8 @@ class DeviceRegistry:
             shares = np.array([s for _, _, s in table])
             tac[m] = np.array([t for t, _, _ in table])[self._rng.choice(len(table), size=int(m.sum()),
                                                                          p=shares / shares.sum())]
+        for dev, like in self._same_model:
+            tac[dev] = tac[like]
         body = np.empty((n, 14), dtype=np.uint8)
         body[:, :8] = np.frombuffer(tac.astype("S8").tobytes(), dtype=np.uint8).reshape(n, 8)
         # Serial numbers from a fixed permutation of the running count: unique below a million devices.

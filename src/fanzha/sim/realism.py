@@ -189,3 +189,57 @@ def _fmt(v) -> str:
     if isinstance(v, float):
         return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
     return str(v)
+
+
+BANK_COLUMNS = ["kind", "lines", "groups", "lines_per_imei", "imeis_per_line", "tacs_per_line",
+                "cells_per_member_day", "hours_per_line", "inbound_share", "main_cell_share", "together_share",
+                "max_in_cell_hour"]
+
+
+def bank_tactics(out: Path) -> list[dict]:
+    """Per SIM-bank kind (`simbox` and the tactics of fanzha.sim.tactics_banks) and the `crowd` hard
+    negative, from the CDRs of its lines (banks: from `since` on): lines per IMEI (over the IMEIs they
+    use), IMEIs and TACs per line, distinct cells per line and day, distinct hours of the day a line
+    works in (over the window), inbound share of calls, share of a
+    line's records in its own main cell, and co-occurrence: per group (a bank's ring; all crowd lines)
+    and hour, the share of its lines active that hour that are in the group's busiest cell then
+    (`together_share`, over group-hours with ≥ 2 lines), and the most lines of one group in one cell-hour."""
+    con = _con(Path(out))
+    q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
+    con.execute("""CREATE TABLE bank AS SELECT c.msisdn, l.scenario kind, coalesce(l.ring_id, l.scenario) grp,
+                   c.direction, c.ts, date_trunc('hour', c.ts) h, c.cell_id, c.imei
+                   FROM cdr c JOIN lines l USING (msisdn)
+                   WHERE (l.label = 'simbox' AND c.ts >= l.since) OR (l.label = 'normal' AND l.scenario = 'crowd')""")
+    base = {r[0]: r[1:] for r in q("""SELECT kind, count(DISTINCT msisdn), count(DISTINCT grp),
+                   avg((direction = 'in')::INT) FROM bank GROUP BY 1""")}
+    per_imei = dict(q("""SELECT kind, avg(n) FROM (SELECT kind, imei, count(DISTINCT msisdn) n FROM bank
+                         WHERE imei IS NOT NULL GROUP BY 1, 2) GROUP BY 1"""))
+    per_line = {r[0]: r[1:] for r in q("""SELECT kind, avg(ni), avg(nt) FROM (SELECT kind, msisdn,
+                   count(DISTINCT imei) ni, count(DISTINCT left(imei, 8)) nt FROM bank GROUP BY 1, 2) GROUP BY 1""")}
+    hours = dict(q("""SELECT kind, avg(n) FROM (SELECT kind, msisdn, count(DISTINCT hour(ts)) n FROM bank
+                      GROUP BY 1, 2) GROUP BY 1"""))
+    cells_day = dict(q("""SELECT kind, avg(n) FROM (SELECT kind, msisdn, ts::DATE d, count(DISTINCT cell_id) n
+                          FROM bank GROUP BY 1, 2, 3) GROUP BY 1"""))
+    main = dict(q("""WITH c AS (SELECT kind, msisdn, cell_id, count(*) n FROM bank GROUP BY 1, 2, 3)
+                     SELECT kind, avg(top / total) FROM (SELECT kind, msisdn, max(n) top, sum(n) total FROM c
+                     GROUP BY 1, 2) GROUP BY 1"""))
+    together = {r[0]: r[1:] for r in q("""WITH c AS (SELECT kind, grp, h, cell_id, count(DISTINCT msisdn) n
+                       FROM bank GROUP BY 1, 2, 3, 4),
+                   a AS (SELECT kind, grp, h, count(DISTINCT msisdn) n FROM bank GROUP BY 1, 2, 3),
+                   t AS (SELECT kind, grp, h, max(n) top FROM c GROUP BY 1, 2, 3)
+                   SELECT kind, avg(t.top / a.n) FILTER (WHERE a.n >= 2), max(t.top)
+                   FROM t JOIN a USING (kind, grp, h) GROUP BY 1""")}
+    con.close()
+    rows = []
+    for kind in sorted(base):
+        lines, groups, inbound = base[kind]
+        rows.append(dict(zip(BANK_COLUMNS, [kind, lines, groups, per_imei.get(kind), *per_line[kind],
+                                            cells_day[kind], hours[kind], inbound, main[kind], *together[kind]])))
+    return rows
+
+
+def format_banks(rows: list[dict]) -> str:
+    lines = ["| " + " | ".join(BANK_COLUMNS) + " |", "|" + "---|" * len(BANK_COLUMNS)]
+    for r in rows:
+        lines.append("| " + " | ".join(_fmt(r[c]) for c in BANK_COLUMNS) + " |")
+    return "\n".join(lines)

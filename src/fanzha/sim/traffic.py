@@ -16,6 +16,7 @@ from fanzha.sim.geography import Cells
 from fanzha.sim.people import OCC
 from fanzha.sim.rand import choice_cdf, hash_uniform, stream
 from fanzha.sim.social import HOUSEHOLD, Ties
+from fanzha.sim.tactics_banks import BankTraffic
 from fanzha.sim.world import DAY, FIXED, IOT, NEVER, R, ROLES, World
 
 FRAUD_ROLES = np.array([R["fraud_caller"], R["elderly_care"], R["simbox"], R["bulk_fraud"]])
@@ -99,6 +100,7 @@ class Traffic:
         self.role_params = self._role_params()
         self.cum_rate = np.r_[0.0, np.cumsum(ties.rate, dtype=np.float64)]
         self.near_fix = {}
+        self.banks = BankTraffic(self)  # the SIM-bank tactics and crowds (no-op when they are off)
 
     def _role_params(self) -> dict[int, Role]:
         cfg = self.w.cfg
@@ -212,7 +214,7 @@ class Traffic:
         if not calls:
             empty = Events(*(np.zeros(0, dt) for dt in (np.int64, np.int64, np.int64, np.int32, np.int8, np.int64)))
             return empty, empty
-        calls_e, sms_e = Events.concat(calls), Events.concat(sms)
+        calls_e, sms_e = self.banks.retime(day, a, Events.concat(calls), Events.concat(sms))
         return self._in_window(calls_e, day), self._in_window(sms_e, day)
 
     def _peers(self, rng, targets: str, line: np.ndarray, n: int, inbound: bool) -> np.ndarray:
@@ -328,7 +330,7 @@ class Traffic:
         dev = np.where(abs_t >= ln.dev_change[line], ln.dev2[line], ln.dev1[line])
         dev = np.where(dev < 0, ln.dev1[line], dev)
         dev = np.where(ln.type[line] == FIXED, -1, dev)
-        return cell, dev
+        return self.banks.locate(line, day, t, cell, dev)
 
     def _near(self, cells_idx: np.ndarray) -> np.ndarray:
         uniq, inv = np.unique(cells_idx, return_inverse=True)
@@ -349,4 +351,4 @@ def generate_chunk(traffic: Traffic, day: int, a: int, b: int) -> tuple[Events, 
     sc, ss = traffic.social(rng, day, a, b)
     bc, bs = traffic.background(rng, day, a, b)
     rc, rs = traffic.roles(rng, day, a, b)
-    return Events.concat([sc, bc, rc]), Events.concat([ss, bs, rs])
+    return Events.concat([sc, bc, rc, *traffic.banks.calls(day, a, b)]), Events.concat([ss, bs, rs])

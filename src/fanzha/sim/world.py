@@ -82,6 +82,7 @@ class World:
     node_msisdn_pa: pa.Array = None
     imei_pa: pa.Array = None
     cell_pa: pa.Array = None
+    crowds: list[dict] = field(default_factory=list)  # dense crowd sites (fanzha.sim.tactics_banks)
 
     @property
     def active(self) -> np.ndarray:
@@ -103,6 +104,8 @@ class _Collector:
 
 
 def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date) -> World:
+    from fanzha.sim.tactics_banks import add_bank_tactics, add_crowds  # it builds on this module's tables
+
     rng = stream(seed, "world")
     cells = build_cells(cfg=cfg, lines=lines, seed=seed)
     span = days * DAY
@@ -210,17 +213,15 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
         made += n
 
     # --- SIM banks: tens of SIMs (bought from card sellers) in one gateway box in one flat.
-    target = int(round(fr.simbox * lines))
-    pool = Pool(target + 1, age_range=(18, 32), foreign_id_share=0.3)
-    made = 0
-    while made < target:
+    def add_bank(pool: Pool, size: int, scenario: str, kit=None) -> None:
+        """One bank of SIZE SIMs. A KIT (fanzha.sim.tactics_banks) changes how it hides: its devices,
+        its sites, and facts the traffic needs (routes, shifts, …) kept with the ring."""
         ring = len(rings)
-        size = int(min(int_range(rng, fr.simbox_size), target - made))
         per = rng.integers(1, 5, size)
         n_owners = int(np.searchsorted(np.cumsum(per), size) + 1)
         owners = pool.take(n_owners)
         owner_of = np.repeat(owners, per[:n_owners])[:size]
-        gateways = devices.new("gateway", int(int_range(rng, fr.simbox_gateways)))
+        n_gateways = int(int_range(rng, fr.simbox_gateways))
         cell = local_cells[rng.integers(0, len(local_cells))]
         start_t = onset()
         # Rotation: each SIM works a stretch of days, then rests; the bank keeps a share busy.
@@ -228,14 +229,27 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
         act_from = start_t + (rng.random(size) * np.maximum(span - start_t - stretch, 0)).astype(np.int64)
         shop, clerk = pick_shop(pool.county(owner_of))
         opened = shop_hours(start_t / DAY - rng.uniform(3, 60, size))
+        if kit is None:
+            dev1, fix_cell, facts = devices.new("gateway", n_gateways)[np.arange(size) % n_gateways], cell, {}
+        else:
+            dev1, fix_cell, facts = kit.build(size=size, gateways=n_gateways, cell=int(cell), start_t=start_t)
         col.add(size, person=owner_of, type=MOBILE, primary=False, role=R["simbox"], label=L_["simbox"],
-                scenario="simbox", ring=ring, act_from=np.maximum(act_from, opened + 3600),
+                scenario=scenario, ring=ring, act_from=np.maximum(act_from, opened + 3600),
                 act_to=act_from + stretch.astype(np.int64), open_t=opened, shop=shop, clerk=clerk, status=0,
-                fix_cell=cell, dev1=gateways[np.arange(size) % len(gateways)], dev2=-1, dev_change=NEVER)
+                fix_cell=fix_cell, dev1=dev1, dev2=-1, dev_change=NEVER)
         # Card sellers' own phones are less often tied to the ring than a gang member's.
-        add_personal_lines(owners, pool, ring, "simbox", start_t, share=fr.mule_share * 0.5)
-        rings.append({"kind": "simbox", "cell": int(cell), "onset": start_t})
+        add_personal_lines(owners, pool, ring, scenario, start_t, share=fr.mule_share * 0.5)
+        rings.append({"kind": scenario, "cell": int(cell), "onset": start_t, **facts})
+
+    target = int(round(fr.simbox * lines))
+    pool = Pool(target + 1, age_range=(18, 32), foreign_id_share=0.3)
+    made = 0
+    while made < target:
+        size = int(min(int_range(rng, fr.simbox_size), target - made))
+        add_bank(pool, size, "simbox")
         made += size
+    add_bank_tactics(cfg=cfg, lines=lines, seed=seed, span=span, cells=cells, devices=devices, add_bank=add_bank,
+                     new_pool=lambda n: Pool(n, age_range=(18, 32), foreign_id_share=0.3))
 
     # --- Bulk openings: a few IDs open many fixed/IoT lines in one visit; the lines wake up for fraud later.
     target = int(round(fr.bulk_opening * lines))
@@ -314,6 +328,7 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
             setattr(ln, name, getattr(ln, name)[perm])
     _hard_negatives(rng, cfg, persons, ln, cells)
     _resold(rng, cfg, persons, ln, devices, border_cells, rings, span)
+    crowds = add_crowds(cfg=cfg, seed=seed, persons=persons, ln=ln, cells=cells)
 
     # Numbers: our operator's prefixes for own lines, other carriers' for the rest of the graph.
     L = len(ln)
@@ -346,7 +361,7 @@ def build_world(*, cfg: SimConfig, lines: int, days: int, seed: int, start: date
                   imei=devices.imeis(), shop_ids=shop_ids, shop_county=shop_county, clerk_ids=clerk_ids,
                   clerk_shop=clerk_shop, node_msisdn=node_msisdn, node_cell=node_cell, n_lines=L,
                   ext=slice(e0, s0), service=slice(s0, f0), foreign=slice(f0, a0),
-                  a2p=slice(a0, len(node_msisdn)), rings=rings)
+                  a2p=slice(a0, len(node_msisdn)), rings=rings, crowds=crowds)
     world.node_msisdn_pa = pa.array(node_msisdn, type=pa.string())
     world.imei_pa = pa.array(world.imei, type=pa.string())
     world.cell_pa = pa.array(cells.cell_id, type=pa.string())

@@ -6,7 +6,10 @@ compared with all cells at that hour. A GOIP box switched on in a flat shows up 
 The alert names the lines driving the excess: those whose outgoing calls in the flagged hours
 make up most of it. Only cells whose excess comes from several lines (≥ ``min_drivers``) that stay
 there (most of their calls from this cell) alert; callers passing through and single busy lines
-are left to the line-level detectors.
+are left to the line-level detectors. A SIM bank that moves (a car, rooms rented by the week) stays
+nowhere, yet its members were together in each cell it passed: a driver that is a member of a ``simbox``
+group whose hour-by-hour track went through the cell counts as staying there, so the moving bank's cells
+are named in turn.
 """
 
 from __future__ import annotations
@@ -121,6 +124,21 @@ class CellAnomalyDetector:
             GROUP BY d.cell_id, d.msisdn""")
         return got.set_index(["cell_id", "msisdn"])["share"]
 
+    def simbox_groups(self, ctx: DetectionContext) -> list[dict]:
+        from fanzha.analytics.detectors.simbox import SimboxDetector
+
+        return SimboxDetector().groups(ctx)
+
+    def group_cells(self, ctx: DetectionContext) -> dict[tuple[str, str], tuple[str, int]]:
+        """(cell, line) → (SIM-bank group id, the group's first alert time), for the cells each group's
+        members were in together."""
+        out: dict[tuple[str, str], tuple[str, int]] = {}
+        for g in self.simbox_groups(ctx):
+            for cell in {s["cell_id"] for s in g.get("track", [])}:
+                for m in g["lines"]:
+                    out.setdefault((cell, m), (g["group_id"], int(g["first_alert_ts"])))
+        return out
+
     def detect(self, ctx: DetectionContext) -> list[Alert]:
         flagged = self.flagged(ctx)
         if len(flagged) == 0:
@@ -128,6 +146,7 @@ class CellAnomalyDetector:
         r = self.rules
         drivers = self.drivers(ctx, flagged)
         staying = self.staying(ctx, drivers) if len(drivers) else pd.Series(dtype=float)
+        banks: dict | None = None  # asked for only when a cell's drivers do not stay there on their own
         alerts = []
         for cell, part in flagged.groupby("cell_id"):
             top = part.sort_values(["z", "hour_ts"], ascending=[False, True]).iloc[0]
@@ -139,8 +158,17 @@ class CellAnomalyDetector:
             # Traffic of lines that live in the cell (a box, a call den) is what this detector is for;
             # callers passing through (mobile fraud rings, events) stay below the alert level.
             weights = d.set_index("msisdn")["calls_out"].loc[lines]
+            w = weights.to_numpy()
             stay = np.array([staying.get((cell, m), 0.0) for m in lines])
-            static_share = float((weights.to_numpy() * stay).sum() / max(weights.sum(), 1))
+            static_share = float((w * stay).sum() / max(weights.sum(), 1))
+            used: set[tuple[str, int]] = set()
+            if static_share < r.min_static_share and len(lines) >= r.min_drivers:
+                # lines that moved here together as a SIM bank stayed here too
+                banks = self.group_cells(ctx) if banks is None else banks
+                used = {banks[(cell, m)] for m in lines if (cell, m) in banks}
+                stay = np.array([1.0 if (cell, m) in banks else v for m, v in zip(lines, stay, strict=True)])
+                static_share = float((w * stay).sum() / max(weights.sum(), 1))
+            groups = sorted(gid for gid, _ in used)
             score = z_score(float(top["z"]), r.min_z)
             if static_share < r.min_static_share or len(lines) < r.min_drivers:
                 continue
@@ -150,14 +178,18 @@ class CellAnomalyDetector:
                 Reason("out_calls", top["observed"], f"{epoch_to_time(top['hour_ts']):%m-%d %H}时外呼{top['observed']:.0f}次，基线{top['baseline']:.0f}次（{base}）",
                        f"{top['observed']:.0f} outgoing calls in the hour from {epoch_to_time(top['hour_ts']):%m-%d %H}:00 vs baseline {top['baseline']:.0f} ({base_en})", 3.0),
                 Reason("hours", len(part), f"{len(part)}个小时异常", f"{len(part)} anomalous hours", 2.0),
-                Reason("drivers", len(lines), f"主要由{len(lines)}个号码造成，其{static_share:.0%}通话在本小区",
-                       f"driven by {len(lines)} lines making {static_share:.0%} of their calls here", 1.0),
+                Reason("drivers", len(lines), f"主要由{len(lines)}个号码造成，其{static_share:.0%}通话在本小区"
+                       + ("（含随猫池一起移动到此的号码）" if groups else ""),
+                       f"driven by {len(lines)} lines making {static_share:.0%} of their calls here"
+                       + (" (counting SIM-bank members that moved here together)" if groups else ""), 1.0),
             ]
             evidence = {
                 "lines": lines, "hours_flagged": int(len(part)), "excess_calls": round(excess, 1),
                 "peak_hour": epoch_to_time(top["hour_ts"]), "peak_observed": float(top["observed"]),
                 "peak_baseline": float(top["baseline"]), "peak_z": round(float(top["z"]), 2), "drivers_static_share": round(static_share, 3),
-                "first_alert_time": epoch_to_time(int(part["hour_ts"].min()) + HOUR),
+                "simbox_groups": groups,
+                # a cell named through a moving bank is known once the bank is (causal, as live)
+                "first_alert_time": epoch_to_time(max([int(part["hour_ts"].min()) + HOUR, *[t for _, t in used]])),
             }
             alerts.append(Alert(subject_type="cell", subject=str(cell), detector=self.name, score=score,
                                 event_time=epoch_to_time(min(int(part["hour_ts"].max()) + HOUR - 1, ctx.end)),

@@ -10,7 +10,7 @@ Bucket tables (``hour_ts`` = start of the clock hour, epoch s):
 - ``pair_hour``: per line, peer, hour and kind (``c`` call, ``s`` SMS) — counts by direction, call
   duration (total and longest), last contact: peers, reciprocity, entropy, victims to warn.
 - ``line_imei_hour``: per line, IMEI, hour — records and outgoing calls (devices, SIM banks).
-- ``line_cell_hour``: per line, cell, hour — calls and outgoing calls (a SIM bank does not move).
+- ``line_cell_hour``: per line, cell, hour — calls and outgoing calls (SIM banks: lines together in a cell-hour).
 - ``pair_first``: first call between a line and a peer (new-peer share).
 
 History tables, kept ``HISTORY_S`` (a week and a day) because their detectors compare with earlier days:
@@ -291,37 +291,14 @@ def rule_hours_sql(lo: int, hi: int, cand: str, min_calls: int = 100, short_shar
                HAVING SUM(calls_out) > {int(min_calls)} AND CAST(SUM(n_short) AS DOUBLE) / NULLIF(SUM(calls_out), 0) > {float(short_share)}"""
 
 
-def box_lines_sql(lo: int, hi: int, min_calls_out: int, min_out_share: float, min_main_cell_share: float) -> str:
-    """SIM-bank-like lines in the window (simbox.box_lines on buckets): outbound only, one cell, a device."""
-    win = window_where(lo, hi)
-    return f"""
-WITH l AS (
-  SELECT msisdn, SUM(calls_out) AS calls_out, SUM(calls_in) AS calls_in,
-    CAST(SUM(n_short) AS DOUBLE) / NULLIF(SUM(calls_out), 0) AS short_share, MAX(c_last) AS last_ts
-  FROM line_hour WHERE {win} GROUP BY msisdn
-  HAVING SUM(calls_out) >= {int(min_calls_out)} AND SUM(calls_out) >= {float(min_out_share)} * SUM(calls)),
-c AS (
-  SELECT msisdn, cell_id, n, SUM(n) OVER (PARTITION BY msisdn) AS total
-  FROM (SELECT msisdn, cell_id, SUM(n) AS n FROM line_cell_hour WHERE {win} AND msisdn IN (SELECT msisdn FROM l)
-        GROUP BY msisdn, cell_id)
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY msisdn ORDER BY n DESC, cell_id) = 1)
-SELECT l.*, c.cell_id AS main_cell, CAST(c.n AS DOUBLE) / c.total AS main_cell_share
-FROM l JOIN c ON c.msisdn = l.msisdn
-WHERE CAST(c.n AS DOUBLE) / c.total >= {float(min_main_cell_share)}
-  AND l.msisdn IN (SELECT msisdn FROM line_imei_hour WHERE {win})"""
+def box_sources():
+    """The bucket tables simbox's co-behaviour decision (:func:`..detectors.cobehave.groups_at`) reads; the
+    batch detector hands it tables of the same shape made from the records."""
+    from fanzha.analytics.detectors.cobehave import Sources
 
-
-def member_calls_sql(lo: int, hi: int, box: str) -> str:
-    """Per box-like line: outgoing calls per IMEI and per cell in the window, first and last time."""
-    win = window_where(lo, hi)
-    return f"""
-SELECT 'imei' AS kind, msisdn, imei AS subject, SUM(n_out) AS calls_out, MIN(first_ts) AS first_ts, MAX(last_ts) AS last_ts
-FROM line_imei_hour WHERE {win} AND n_out > 0 AND msisdn IN (SELECT msisdn FROM {box}) GROUP BY msisdn, imei
-UNION ALL
-SELECT 'cell', c.msisdn, c.cell_id, SUM(c.n_out), MIN(h.c_first), MAX(h.c_last)
-FROM line_cell_hour c JOIN line_hour h ON h.msisdn = c.msisdn AND h.hour_ts = c.hour_ts
-WHERE c.hour_ts >= {int(lo)} AND c.hour_ts < {int(hi)} AND c.n_out > 0 AND c.msisdn IN (SELECT msisdn FROM {box})
-GROUP BY c.msisdn, c.cell_id"""
+    return Sources(line_hour="line_hour", line_cell_hour="line_cell_hour", line_imei_hour="line_imei_hour",
+                   pair_hour="(SELECT * FROM pair_hour WHERE kind = 'c')",
+                   cell_lines="(SELECT cell_id, hour_ts, msisdn FROM line_cell_hour)")
 
 
 def reached_sql(lo: int, hi: int, lines: str) -> str:

@@ -6,11 +6,12 @@ The detectors decide exactly as in ``fanzha detect`` (same model, thresholds, re
   (:func:`.buckets.line_features_sql`) for the lines touched since the last pass that made at least
   ``MIN_MODEL_CALLS`` outgoing calls in the window (fewer cannot alert: the detector caps them), and
   its two record-level hooks (rule-of-thumb hours, last record time) are answered from ``line_hour``;
-- ``simbox`` turns SIM-bank groups into alerts; here the groups come from the bucket tables
-  (:func:`.buckets.box_lines_sql`); the first-alert time of a member is its first outgoing call on the
-  device or in the cell (bucket precision) rather than its 3rd;
+- ``simbox`` turns SIM-bank groups into alerts; the groups come from the same co-behaviour decision as in
+  batch (:func:`..detectors.cobehave.groups_at`) over the bucket tables (:func:`.buckets.box_sources`) at
+  the window end; a member's first-alert time is that window end (the clock-hour end), as in batch;
 - ``cell_anomaly`` compares each cell's hours in the window with the same hours of the week before
-  (``cell_hour``), drivers and their stay from ``line_cell_hour``; it runs once per new clock hour of
+  (``cell_hour``), drivers and their stay from ``line_cell_hour`` (members of the window's SIM-bank groups
+  stay in the cells their group went through); it runs once per new clock hour of
   event time (an hour's traffic against its baseline), not on every pass;
 - ``resold_card`` replays the 6-hour blocks held for a week (``line_block``, ``line_block_attr``) of the
   dirty lines its SQL prefilter (contacts turnover) lets through, the block holding the watermark as it
@@ -31,11 +32,12 @@ import pandas as pd
 
 from fanzha.analytics.detectors.base import Alert
 from fanzha.analytics.detectors.cell_anomaly import CellAnomalyDetector, robust_z
+from fanzha.analytics.detectors.cobehave import BoxRules, describe, groups_at
 from fanzha.analytics.detectors.context import DetectionContext
 from fanzha.analytics.detectors.fraud_caller import MIN_MODEL_CALLS, FraudCallerDetector
 from fanzha.analytics.detectors.lines import WINDOW, static_features
 from fanzha.analytics.detectors.resold_card import BLOCK_S, ResoldCardDetector, candidates_sql, score_blocks
-from fanzha.analytics.detectors.simbox import BoxRules, SimboxDetector, group_score
+from fanzha.analytics.detectors.simbox import SimboxDetector
 from fanzha.analytics.stream import buckets
 from fanzha.analytics.stream.state import StateStore
 
@@ -95,6 +97,11 @@ class StreamingCellAnomaly(CellAnomalyDetector):
             "cell_id": flagged["cell_id"].astype(str).to_numpy(), "hour_ts": flagged["hour_ts"].astype(np.int64).to_numpy()}))
         return self.state.engine.df(buckets.cell_drivers_sql("_cell_hours"))
 
+    def simbox_groups(self, ctx: DetectionContext) -> list[dict]:
+        """The SIM-bank groups of this window (the simbox pass's, if it ran)."""
+        rules = BoxRules()
+        return ctx.memo(("simbox", "groups", rules), lambda: box_groups(self.state, self.lo, self.hi, rules))
+
     def staying(self, ctx: DetectionContext, drivers: pd.DataFrame) -> pd.Series:
         self.state.con.register("_cell_drivers", pd.DataFrame({
             "cell_id": drivers["cell_id"].astype(str).to_numpy(), "msisdn": drivers["msisdn"].astype(str).to_numpy()}))
@@ -151,35 +158,12 @@ def load_subscribers(path: Path | None) -> pd.DataFrame:
 
 
 def box_groups(state: StateStore, lo: int, hi: int, rules: BoxRules) -> list[dict]:
-    """SIM-bank groups (the dicts SimboxDetector.detect turns into alerts) from the buckets."""
-    lines = state.engine.df(buckets.box_lines_sql(lo, hi, rules.min_calls_out, rules.min_out_share,
-                                                  rules.min_main_cell_share))
-    if len(lines) == 0:
-        return []
-    state.con.register("_box", lines[["msisdn"]])
-    calls = state.engine.df(buckets.member_calls_sql(lo, hi, "_box"))
-    prof = lines.set_index("msisdn")
-    groups = []
-    for kind, min_lines in (("imei", rules.min_lines_imei), ("cell", rules.min_lines_cell)):
-        part = calls[(calls["kind"] == kind) & (calls["calls_out"] >= rules.nth_call)]
-        for subject, members in part.groupby("subject"):
-            members = members.set_index("msisdn")
-            if kind == "cell":
-                members = members[prof.loc[members.index, "main_cell"].to_numpy() == subject]
-            if len(members) < min_lines:
-                continue
-            ordered = members["first_ts"].sort_values()
-            group_ts = int(ordered.iloc[min_lines - 1])
-            p = prof.loc[members.index]
-            out_share = float((p["calls_out"] / (p["calls_out"] + p["calls_in"])).mean())
-            short = float(p["short_share"].fillna(0).mean())
-            groups.append({
-                "kind": kind, "subject": str(subject), "lines": sorted(members.index.astype(str)),
-                "line_first_alert_time": {m: int(max(group_ts, t)) for m, t in members["first_ts"].items()},
-                "first_alert_ts": group_ts, "last_ts": int(members["last_ts"].max()),
-                "calls_out": int(members["calls_out"].sum()), "out_share": out_share, "short_share": short,
-                "score": group_score(len(members), out_share, short, min_lines), "sim_switches": None,
-            })
+    """SIM-bank groups (the dicts SimboxDetector.detect turns into alerts) from the buckets of the window."""
+    src = buckets.box_sources()
+    groups = groups_at(state.engine, src, lo, hi, rules)
+    for g in groups:
+        g.update(line_first_alert_time={m: g["found_ts"] for m in g["lines"]}, first_alert_ts=g["found_ts"])
+    describe(state.engine, src, lo, hi, groups, rules)
     return groups
 
 

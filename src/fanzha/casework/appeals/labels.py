@@ -1,9 +1,9 @@
 """Training labels from casework outcomes, exported as the data contract's labels.csv (msisdn,label,since)
 plus an ``outcome`` column (``confirmed`` | ``false_positive``).
 
-A false positive (dismissed case, upheld appeal) is ``normal``. A confirmed line gets the label of the
-detector that caught it (``fraud_caller``, ``simbox``, ``resold`` for resold_card, else ``mule``), and
-``since`` = the earliest event time of its alerts. The newest outcome per line wins. ``outcome`` tells
+A false positive (dismissed case, upheld appeal) is ``normal``. A confirmed line (actioned case, rejected
+appeal) gets the label of the detector that caught it (``fraud_caller``, ``simbox``, ``resold`` for
+resold_card, else ``mule``), and ``since`` = the earliest event time of its alerts. The newest outcome per line wins. ``outcome`` tells
 training that these lines were checked by people: a ``false_positive`` line is verified normal, never
 one of the fraud lines that history failed to label (analytics.detectors.fraud_caller.train).
 """

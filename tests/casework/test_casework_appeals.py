@@ -78,7 +78,7 @@ def test_upheld_appeal_restores_line_at_once_and_labels(engine, settings, owners
         assert len(db.execute(select(Reverification)).scalars().all()) == 2
     out = settings.home / "labels.csv"
     assert _export(engine, export_labels, out) == 1
-    assert list(csv.DictReader(out.open())) == [{"msisdn": target, "label": "normal", "since": ""}]
+    assert list(csv.DictReader(out.open())) == [{"msisdn": target, "label": "normal", "since": "", "outcome": "false_positive"}]
 
 
 def _export(engine, export_labels, out):
@@ -102,6 +102,7 @@ def test_rejected_appeal_confirms_with_detector_label(engine, settings, owners, 
     _export(engine, export_labels, out)
     (row,) = list(csv.DictReader(out.open()))
     assert row["label"] == "fraud_caller" and row["since"].startswith("2026-05-03T21:15:00+08:00")
+    assert row["outcome"] == "confirmed"
 
 
 def test_reverify_measure_is_lifted_by_matching_reverification(engine, settings, owners, actors):

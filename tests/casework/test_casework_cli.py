@@ -32,4 +32,4 @@ def test_cli_import_retry_export(db_url, owners, tmp_path):
     assert r.exit_code == 0
     out = tmp_path / "labels.csv"
     r = runner.invoke(app, ["labels", "export", "--out", str(out)])
-    assert r.exit_code == 0 and out.read_text().splitlines() == ["msisdn,label,since"]  # nothing decided yet
+    assert r.exit_code == 0 and out.read_text().splitlines() == ["msisdn,label,since,outcome"]  # nothing decided yet

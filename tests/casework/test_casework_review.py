@@ -172,3 +172,21 @@ def test_dismissal_restores_auto_suspended_line_and_labels_false_positive(engine
         assert db.get(Line, target).status == "active"
         labels = db.execute(select(TrainingLabel.msisdn, TrainingLabel.label)).all()
         assert [tuple(x) for x in labels] == [(target, "normal")]
+
+
+def test_actioned_case_labels_its_lines_confirmed(engine, settings, owners, actors, tmp_path):
+    import csv
+
+    from fanzha.casework.alerts.service import raise_alert
+    from fanzha.casework.appeals.labels import export_labels
+
+    target = owners[1].msisdns[0]
+    with session_scope(engine) as db:
+        out = raise_alert(db, source="detector", subject_type="msisdn", subject=target, detector="fraud_caller",
+                          score=0.7, reasons="24小时外呼80次", actor=actors["system"], settings=settings)
+    _do(engine, settings, out.case_id, "l1_verify", actors["l1"])
+    assert _do(engine, settings, out.case_id, "l2_approve", actors["l2"]) == "actioned"
+    with session_scope(engine) as db:
+        assert export_labels(db, path=tmp_path / "labels.csv") == 1
+    (row,) = list(csv.DictReader((tmp_path / "labels.csv").open()))
+    assert (row["msisdn"], row["label"], row["outcome"]) == (target, "fraud_caller", "confirmed")

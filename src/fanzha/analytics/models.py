@@ -115,38 +115,137 @@ def threads_for(rows: int) -> int:
     return 1 if rows < 100_000 else max(1, min(os.cpu_count() or 1, 4))
 
 
-def pick_threshold(y: np.ndarray, p: np.ndarray, *, min_precision: float | None = None) -> float:
+def pick_threshold(
+    y: np.ndarray, p: np.ndarray, *, min_precision: float | None = None, labelled_share: float = 1.0,
+    verified_negative: np.ndarray | None = None, alert_budget: float | None = None, line_days: float | None = None,
+) -> float:
     """The score threshold to alert at, chosen on held-out data.
 
     Without ``min_precision``: the best F1. With it: the most recall among thresholds whose
     precision reaches it (else the best F1). Thresholds that do equally well on the held-out data
     form a range; the middle of it is returned, leaving a margin on both sides for new data.
+
+    Positive-unlabelled labels (``labelled_share`` c < 1, see ``estimate_labelled_share``): precision
+    is the *estimated* one of ``threshold_stats``, which does not count the expected hidden positives
+    above a threshold as false alerts; ``verified_negative`` rows (upheld appeals) are never hidden
+    positives. ``alert_budget`` (alerts per 10,000 lines per day, ``line_days`` = lines x days of the
+    held-out data) caps the alerts: the stricter of it and the precision rule wins.
+    With the defaults this is the plain rule above.
     """
+    return choose_threshold(y, p, min_precision=min_precision, labelled_share=labelled_share,
+                            verified_negative=verified_negative, alert_budget=alert_budget, line_days=line_days)[0]
+
+
+def choose_threshold(
+    y: np.ndarray, p: np.ndarray, *, min_precision: float | None = None, labelled_share: float = 1.0,
+    verified_negative: np.ndarray | None = None, alert_budget: float | None = None, line_days: float | None = None,
+) -> tuple[float, str]:
+    """``pick_threshold`` and which rule decided it: ``precision`` (the most recall at the precision
+    target), ``best_f1`` (no threshold reached the target, or none was asked), ``alert_budget`` (the
+    budget was stricter), or ``one_class``."""
     y = np.asarray(y).astype(int)
     p = np.asarray(p, dtype=float)
     if len(y) == 0 or y.min() == y.max():
-        return 0.5
-    cands = np.unique(np.round(p, 6))
-    stats = []
-    for t in cands:
-        pred = p >= t
-        tp = int((pred & (y == 1)).sum())
-        prec = tp / max(int(pred.sum()), 1)
-        rec = tp / max(int(y.sum()), 1)
-        f = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        stats.append((float(t), prec, rec, f, tp))
-    ok = [s for s in stats if min_precision is not None and s[1] >= min_precision and s[4] > 0]
-    if ok:
-        best_rec = max(s[2] for s in ok)
-        tied = [s for s in ok if s[2] == best_rec and s[1] >= min_precision]
+        return 0.5, "one_class"
+    st = threshold_stats(y, p, labelled_share=labelled_share, verified_negative=verified_negative, line_days=line_days)
+    cands = st["threshold"].to_numpy()
+    within = np.ones(len(st), dtype=bool)
+    if alert_budget is not None and line_days:
+        within = st["alerts_per_10k_day"].to_numpy() <= alert_budget
+        if not within.any():
+            within = cands == cands.max()
+    prec, rec, f1 = st["precision"].to_numpy(), st["recall"].to_numpy(), st["f1"].to_numpy()
+    ok = within & (st["tp"].to_numpy() > 0)
+    if min_precision is not None:
+        ok &= prec >= min_precision
+    if min_precision is not None and ok.any():
+        tied, rule = ok & (rec == rec[ok].max()), "precision"
+        unbounded = (prec >= min_precision) & (st["tp"].to_numpy() > 0)
+        if rec[unbounded].max() > rec[ok].max():
+            rule = "alert_budget"
     else:
-        best_f = max(s[3] for s in stats)
-        tied = [s for s in stats if s[3] == best_f]
-    lo, hi = min(s[0] for s in tied), max(s[0] for s in tied)
+        tied, rule = within & (f1 == f1[within].max()), "best_f1"
+        if not within.all() and f1.max() > f1[within].max():
+            rule = "alert_budget"
+    lo, hi = cands[tied].min(), cands[tied].max()
     # The range's lower end is an observed score; the next lower score is where alerts would change.
     below = cands[cands < lo]
     lower_edge = float(below.max()) if len(below) else lo
-    return float((lower_edge + hi) / 2) if hi > lower_edge else float(lo)
+    return (float((lower_edge + hi) / 2) if hi > lower_edge else float(lo)), rule
+
+
+def threshold_stats(
+    y: np.ndarray, p: np.ndarray, *, labelled_share: float = 1.0, verified_negative: np.ndarray | None = None,
+    line_days: float | None = None,
+) -> pd.DataFrame:
+    """Per candidate threshold (each distinct score): alerts, labelled positives alerted (``tp``), the
+    expected hidden positives among the other alerts, and the estimated precision, recall and F1.
+
+    Under positive-unlabelled labels with a labelled share c (labelled completely at random among
+    the positives), held-out hidden positives score like held-out labelled ones, so above any
+    threshold there are about tp x (1 - c) / c of them among the "normal" alerts; they are not false
+    alerts. Recall of the labelled positives estimates the recall of all of them.
+    """
+    y = np.asarray(y).astype(int)
+    p = np.round(np.asarray(p, dtype=float), 6)
+    c = float(min(max(labelled_share, 1e-3), 1.0))
+    verified = np.zeros(len(y), dtype=bool) if verified_negative is None else np.asarray(verified_negative, dtype=bool)
+    order = np.argsort(-p, kind="stable")
+    ps, ys, vs = p[order], y[order], verified[order] & (y[order] == 0)
+    # cumulative counts at each distinct score, highest first: "score >= t"
+    last = np.r_[np.flatnonzero(ps[1:] != ps[:-1]), len(ps) - 1]
+    alerts = last + 1
+    tp = np.cumsum(ys)[last]
+    open_normal = alerts - tp - np.cumsum(vs)[last]  # "normal" alerts that may be hidden positives
+    hidden = np.minimum(open_normal, tp * (1 - c) / c)
+    est_tp = tp + hidden
+    prec = est_tp / alerts
+    rec = tp / max(int(y.sum()), 1)
+    f1 = np.where(prec + rec > 0, 2 * prec * rec / np.maximum(prec + rec, 1e-12), 0.0)
+    st = pd.DataFrame({"threshold": ps[last], "alerts": alerts, "tp": tp, "hidden": hidden,
+                       "false_alerts": alerts - est_tp, "precision": prec, "naive_precision": tp / alerts,
+                       "recall": rec, "f1": f1})
+    if line_days:
+        st["alerts_per_10k_day"] = st["alerts"] * 10_000 / line_days
+        st["false_alerts_per_10k_day"] = st["false_alerts"] * 10_000 / line_days
+    return st.iloc[::-1].reset_index(drop=True)  # ascending thresholds
+
+
+def estimate_labelled_share(s: np.ndarray, g: np.ndarray, *, statistic: str = "median") -> float:
+    """c = P(labelled | positive) from held-out scores ``g`` of a classifier trained to tell labelled
+    positives (``s`` = 1) from everything else (Elkan & Noto 2008, estimator e1: the held-out labelled
+    positives' mean score, since g(x) = c wherever x is surely positive).
+
+    ``statistic="median"`` (default) is robust to the positives the model finds ambiguous
+    (P(fraud | x) < 1, e.g. a fraud line's first quiet day), which pull the mean below c.
+    """
+    s = np.asarray(s).astype(int)
+    g = np.asarray(g, dtype=float)
+    pos = g[s == 1]
+    if len(pos) == 0:
+        raise ValueError("estimating the labelled share needs held-out labelled positives")
+    value = np.median(pos) if statistic == "median" else pos.mean()
+    return float(np.clip(value, 1e-3, 1.0))
+
+
+def labelled_share_in_top(
+    s: np.ndarray, g: np.ndarray, *, verified_negative: np.ndarray | None = None, top_share: float = 0.5,
+) -> float:
+    """c from the labelled share among held-out units (lines) scoring at least as high as the upper
+    ``top_share`` of the labelled positives. Labelled completely at random, hidden positives score like labelled
+    ones, so above any level labelled / (labelled + hidden) = c; high enough, no negative is there, and
+    the share is read off the data itself rather than from the model's calibration. ``verified_negative``
+    units (upheld appeals) are left out: they are not hidden positives.
+    """
+    s = np.asarray(s).astype(int)
+    g = np.asarray(g, dtype=float)
+    keep = np.ones(len(s), dtype=bool) if verified_negative is None else ~(np.asarray(verified_negative, dtype=bool) & (s == 0))
+    pos = g[(s == 1) & keep]
+    if len(pos) == 0:
+        raise ValueError("estimating the labelled share needs held-out labelled positives")
+    level = np.quantile(pos, 1 - top_share)
+    top = keep & (g >= level)
+    return float(np.clip(s[top].sum() / max(int(top.sum()), 1), 1e-3, 1.0))
 
 
 def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
@@ -275,8 +374,44 @@ def card_markdown(card: Mapping[str, Any]) -> str:
         for k, v in m.items():
             lines.append(f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |")
         lines.append("")
+    if card.get("pu"):
+        lines += pu_markdown(card["pu"])
     lines += ["## 特征 Features (by gain)", "", "| feature | 含义 | meaning | gain |", "|---|---|---|---|"]
     for f in sorted(card.get("features", []), key=lambda f: -f.get("gain", 0)):
         lines.append(f"| {f['name']} | {f.get('zh', '')} | {f.get('en', '')} | {f.get('gain', '')} |")
     lines.append("")
     return "\n".join(lines)
+
+
+RULE_ZH = {
+    "precision": "估计精确率达到目标时召回最高",
+    "alert_budget": "告警预算更严：每万号码每日告警不超过预算",
+    "best_f1": "没有阈值达到精确率目标，取估计F1最高",
+    "one_class": "验证数据只有一类，取0.5",
+}
+
+
+def pu_markdown(pu: Mapping[str, Any]) -> list[str]:
+    """The card's section on incomplete (positive-unlabelled) labels, for the operator who reads it."""
+    budget = pu.get("alert_budget_per_10k_day")
+    rule = f"{RULE_ZH.get(pu.get('threshold_rule', ''), pu.get('threshold_rule', ''))}" \
+           f"（精确率目标{pu.get('min_precision', 0):.0%}，告警预算{'不限' if budget is None else f'每万号码每日{budget:g}条'}）"
+    rows = [
+        ("已标注欺诈占比估计 c", "estimated labelled share of fraud lines c", f"{pu['labelled_share_c']:.3f}"),
+        ("未标注欺诈占比估计 1−c", "estimated share of fraud left unlabelled", f"{pu['unlabelled_fraud_share']:.1%}"),
+        ("估计隐藏欺诈号码数", "estimated hidden fraud lines among the \"normal\" ones",
+         f"{pu['hidden_fraud_lines_estimated']:g}（已标注{pu['labelled_fraud_lines']}个）"),
+        ("申诉成立/误报核实的正常号码", "lines verified normal (upheld appeals, dismissed cases)", str(pu["verified_normal_lines"])),
+        ("阈值规则", f"threshold rule: {pu.get('threshold_rule', '')}", rule),
+        ("每万号码每日预计告警", "expected alerts per 10,000 lines per day", f"{pu['alerts_per_10k_day']:g}"),
+        ("每万号码每日预计误报", "expected false alerts per 10,000 lines per day", f"{pu['false_alerts_per_10k_day']:g}"),
+        ("验证精确率（按标签）", "validation precision, naive (unlabelled fraud counted as false)", f"{pu['precision_naive']:.3f}"),
+        ("验证精确率（PU校正）", "validation precision, PU-corrected", f"{pu['precision_corrected']:.3f}"),
+        ("验证召回率", "validation recall (of labelled fraud lines)", f"{pu['recall']:.3f}"),
+    ]
+    out = ["## 不完整标签 Incomplete labels (positive-unlabelled)", "",
+           f"留出号码 {pu['held_out_lines']} 个、{pu['held_out_days']:g} 天（每个号码在未参与训练的折上打分，{pu['folds']}折）；"
+           f"c 的估计：得分不低于已标注欺诈号码中前{pu.get('top_share', 0.9):.0%}的留出号码里，已标注者的占比；Elkan–Noto 估计（已标注欺诈检查点留出得分的中位数）{pu.get('labelled_share_elkan_noto', float('nan')):.3f}（对照）。", "",
+           "| 项目 | item | 值 value |", "|---|---|---|"]
+    out += [f"| {zh} | {en} | {v} |" for zh, en, v in rows]
+    return out + [""]

@@ -132,9 +132,14 @@ def run_detect(
 
 def run_train(
     *, cdr: Path, labels: Path, out: Path, subscribers: Path | None = None, cells: Path | None = None,
-    sms: Path | None = None, seed: int = 0, progress=None,
+    sms: Path | None = None, seed: int = 0, progress=None, min_precision: float = 0.95,
+    alert_budget: float | None = None,
 ) -> dict[str, Any]:
-    """Train the fraud-caller model on labelled history; writes OUT/fraud_caller/ and a manifest."""
+    """Train the fraud-caller model on labelled history; writes OUT/fraud_caller/ and a manifest.
+
+    Labels may leave fraud lines unlabelled (real history does): the threshold is chosen by estimated
+    precision ``min_precision`` and capped by ``alert_budget`` alerts per 10,000 lines per day
+    (default: fraud_caller.ALERT_BUDGET); the card's ``pu`` section says what was estimated."""
     from fanzha.analytics.detectors import fraud_caller
 
     started = time.perf_counter()
@@ -145,7 +150,8 @@ def run_train(
     ctx, ingest_summary = open_context(workdir=work, cdr=cdr, sms=sms, subscribers=subscribers, cells=cells)
     lab = read_labels(labels)
     read, _, total_q = _rows(ingest_summary)
-    model = fraud_caller.train(ctx, lab, seed=seed, data_summary={
+    budget = fraud_caller.ALERT_BUDGET if alert_budget is None else (alert_budget or None)  # 0: no budget
+    model = fraud_caller.train(ctx, lab, seed=seed, min_precision=min_precision, alert_budget=budget, data_summary={
         "rows_read": read, "rows_quarantined": total_q, "labels": lab["label"].value_counts().to_dict(),
         "from": str(pd.Timestamp(ctx.start, unit="s", tz="Asia/Shanghai")) if ctx.start else None,
         "to": str(pd.Timestamp(ctx.end, unit="s", tz="Asia/Shanghai")) if ctx.end else None,
@@ -153,6 +159,6 @@ def run_train(
     model.save(out / "fraud_caller")
     ctx.engine.close()
     shutil.rmtree(work, ignore_errors=True)
-    manifest = {"models": {"fraud_caller": model.card["metrics"]}, "seconds": round(time.perf_counter() - started, 3)}
+    manifest = {"models": {"fraud_caller": model.card["metrics"]}, "pu": {"fraud_caller": model.card["pu"]}, "seconds": round(time.perf_counter() - started, 3)}
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n")
     return manifest

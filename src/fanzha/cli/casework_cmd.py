@@ -104,9 +104,9 @@ def list_cmd(
 
 
 @labels_app.command("export")
-def labels_export(out: Path = typer.Option(..., "--out", help="labels.csv to write (msisdn,label,since)")) -> None:
+def labels_export(out: Path = typer.Option(..., "--out", help="labels.csv to write (msisdn,label,since,outcome)")) -> None:
     """Export training labels from casework outcomes: upheld appeals and dismissed cases → normal; rejected
-    appeals → the detector's label (fraud_caller, simbox, resold, mule)."""
+    appeals → the detector's label (fraud_caller, simbox, resold, mule); outcome = false_positive | confirmed."""
     from fanzha.casework.appeals.labels import export_labels
     from fanzha.db import get_engine, session_scope
 

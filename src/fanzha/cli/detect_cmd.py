@@ -38,19 +38,26 @@ def train(
     subscribers: Path = typer.Option(..., "--subscribers", exists=True, help="subscribers file (CSV/Parquet)"),
     cells: Path = typer.Option(..., "--cells", exists=True, help="cells file (CSV/Parquet)"),
     cdr: Path = typer.Option(..., "--cdr", exists=True, help="voice CDR file or folder of files"),
-    labels: Path = typer.Option(..., "--labels", exists=True, dir_okay=False, help="labels.csv: msisdn,label,since"),
+    labels: Path = typer.Option(..., "--labels", exists=True, dir_okay=False,
+                                help="labels.csv: msisdn,label,since[,outcome] (outcome false_positive = verified normal)"),
     out: Path = typer.Option(..., "--out", help="model directory to write (MODELDIR)"),
     sms: Path = typer.Option(None, "--sms", exists=True, help="SMS file or folder (optional)"),
     seed: int = typer.Option(0, help="random seed of the training run"),
+    min_precision: float = typer.Option(0.95, help="estimated line precision the threshold must reach (unlabelled fraud not counted as false)"),
+    alert_budget: float = typer.Option(None, help="at most this many alerts per 10,000 lines per day (default 200; 0 = no budget)"),
 ) -> None:
     """训练模型 Train the fraud-caller model on labelled history; writes MODELDIR with a model card."""
     from fanzha.analytics.pipeline import run_train
 
     with Console().status("训练中 training…"):
-        manifest = run_train(cdr=cdr, sms=sms, subscribers=subscribers, cells=cells, labels=labels, out=out, seed=seed)
+        manifest = run_train(cdr=cdr, sms=sms, subscribers=subscribers, cells=cells, labels=labels, out=out, seed=seed,
+                             min_precision=min_precision, alert_budget=alert_budget)
     m = manifest["models"]["fraud_caller"].get("validation_lines", {})
-    typer.echo(f"model written to {out} (validation lines: precision {m.get('precision', 0):.3f}, "
-               f"recall {m.get('recall', 0):.3f}, AUC {m.get('auc', 0):.3f}); see {out / 'fraud_caller' / 'MODEL_CARD.md'}")
+    pu = manifest["pu"]["fraud_caller"]
+    typer.echo(f"model written to {out} (held-out lines: precision {pu['precision_corrected']:.3f} PU-corrected, "
+               f"{m.get('precision', 0):.3f} against the labels as given; recall {m.get('recall', 0):.3f}, AUC {m.get('auc', 0):.3f}; "
+               f"estimated unlabelled fraud {pu['unlabelled_fraud_share']:.1%}, ~{pu['hidden_fraud_lines_estimated']:g} lines; "
+               f"{pu['alerts_per_10k_day']:g} alerts per 10,000 lines per day); see {out / 'fraud_caller' / 'MODEL_CARD.md'}")
 
 
 @app.command()

@@ -269,40 +269,110 @@ def training_rows(ctx: DetectionContext, labels: pd.DataFrame, *, step_s: int | 
     return pd.concat(parts) if parts else pd.DataFrame()
 
 
+ALERT_BUDGET = 200.0  # alerts per 10,000 lines per day (2 % of lines a day): a cap against a threshold that would flood analysts
+FOLDS = 4
+PU_TOP_SHARE = 0.9  # c is read among held-out lines scoring like the upper 90 % of the labelled fraud lines
+
+
+def line_folds(per_line: pd.Series, *, folds: int, seed: int) -> pd.Series:
+    """Fold number of each line (stratified by its label): whole lines are held out together."""
+    rng = np.random.default_rng(seed)
+    fold = pd.Series(0, index=per_line.index)
+    for cls in (0, 1):
+        lines = np.array(sorted(per_line.index[per_line == cls]))
+        rng.shuffle(lines)
+        fold[lines] = np.arange(len(lines)) % folds
+    return fold
+
+
 def train(ctx: DetectionContext, labels: pd.DataFrame, *, step_s: int | None = None, seed: int = 0,
-          min_precision: float = 0.95, data_summary: dict | None = None):
-    """Train the fraud-caller model; validation holds out whole lines (25 %, stratified; no refit, so
-    the threshold is chosen on lines the model never saw), and the
-    alert threshold is the lowest whose line-level precision on them reaches ``min_precision``."""
+          min_precision: float = 0.95, alert_budget: float | None = ALERT_BUDGET, folds: int = FOLDS,
+          data_summary: dict | None = None):
+    """Train the fraud-caller model and pick its alert threshold on held-out lines.
+
+    Labels are positive-unlabelled: every labelled fraud_caller line is fraud, but some fraud lines
+    were never caught and sit among the "normal" ones. So the lines are split into ``folds`` groups
+    (whole lines, stratified); a model per fold is trained on the other lines, early-stopped on its
+    fold and scores it, so every line gets a held-out score. From those:
+
+    * c = P(labelled | fraud), the labelled share among the held-out lines that score like the labelled
+      fraud lines (``labelled_share_in_top``; Elkan–Noto's mean score is kept on the card as a
+      cross-check), hence the expected hidden fraud lines;
+    * the threshold is the one with the most recall whose *estimated* line-level precision (hidden
+      positives above it not counted as false alerts; upheld appeals, ``outcome`` = false_positive,
+      never hidden) reaches ``min_precision``, unless ``alert_budget`` alerts per 10,000 lines per
+      day is stricter.
+
+    The model kept is fold 0's (trained on the other folds' lines, no refit), so its threshold was
+    chosen on held-out lines; the card states c, the hidden lines, the rule and the alert volume.
+    """
     from fanzha.analytics.detectors.explain import describe
-    from fanzha.analytics.models import binary_metrics, pick_threshold, train_classifier
+    from fanzha.analytics.models import (
+        binary_metrics, choose_threshold, estimate_labelled_share, labelled_share_in_top, threshold_stats, train_classifier,
+    )
 
     rows = training_rows(ctx, labels, step_s=step_s)
     if len(rows) == 0 or rows["y"].nunique() < 2:
         raise ValueError("training needs labelled fraud_caller lines and normal lines with call records")
     feats = [c for c in rows.columns if c not in ("y", "as_of")]
     per_line = rows.groupby(level=0)["y"].max()
-    rng = np.random.default_rng(seed)
-    valid_lines = set()
-    for cls in (0, 1):
-        lines = np.array(sorted(per_line.index[per_line == cls]))
-        rng.shuffle(lines)
-        valid_lines.update(lines[: max(1, int(round(len(lines) * 0.25)))])
-    in_valid = rows.index.isin(list(valid_lines))
-    Xt, yt, Xv, yv = rows.loc[~in_valid, feats], rows.loc[~in_valid, "y"], rows.loc[in_valid, feats], rows.loc[in_valid, "y"]
+    folds = max(2, min(folds, int(per_line.sum())))  # every fold's training lines keep a fraud line
+    fold = line_folds(per_line, folds=folds, seed=seed).reindex(rows.index).to_numpy()
     docs = {f: dict(zip(("zh", "en"), describe(f), strict=True)) for f in feats}
-    model = train_classifier(
-        Xt, yt, name="fraud_caller", valid=(Xv, yv), seed=seed, feature_docs=docs, refit_all=False,
-        data_summary={"checkpoint_rows": int(len(rows)), "lines": int(len(per_line)),
-                      "fraud_caller_lines": int(per_line.sum()),
-                      "step_s": step_s or ctx.options.get("train_step_s") or TRAIN_STEP_S,
-                      **(data_summary or {})},
-        intended_use="Score lines for bulk outbound fraud calling (fraud_caller) on 24 h of behaviour; "
-                     "alerts go to analysts for review, never straight to shutdown.",
-    )
-    # Line-level threshold: a line alerts when any checkpoint crosses it, so pick it that way.
-    pv = pd.Series(model.predict(Xv), index=Xv.index).groupby(level=0).max()
-    yl = yv.groupby(level=0).max().reindex(pv.index)
-    model.threshold = pick_threshold(yl.to_numpy(), pv.to_numpy(), min_precision=min_precision)
-    model.card["metrics"]["validation_lines"] = binary_metrics(yl.to_numpy(), pv.to_numpy(), model.threshold)
+    held_out = np.full(len(rows), np.nan)
+    model = None
+    for k in range(folds):
+        v = fold == k
+        m = train_classifier(
+            rows.loc[~v, feats], rows.loc[~v, "y"], name="fraud_caller", valid=(rows.loc[v, feats], rows.loc[v, "y"]),
+            seed=seed, feature_docs=docs, refit_all=False,
+            data_summary={"checkpoint_rows": int(len(rows)), "lines": int(len(per_line)),
+                          "fraud_caller_lines": int(per_line.sum()), "step_s": step_s or ctx.options.get("step_s") or STEP_S,
+                          **(data_summary or {})},
+            intended_use="Score lines for bulk outbound fraud calling (fraud_caller) on 24 h of behaviour; "
+                         "alerts go to analysts for review, never straight to shutdown.",
+        )
+        held_out[v] = m.predict(rows.loc[v, feats])
+        if k == 0:
+            model = m
+    # A line alerts when any checkpoint crosses the threshold, and never on a day with few calls (timeline()).
+    few = rows[VOLUME].fillna(0).to_numpy() < MIN_MODEL_CALLS
+    pv = pd.Series(np.where(few, 0.0, held_out), index=rows.index).groupby(level=0).max()
+    raw = pd.Series(held_out, index=rows.index).groupby(level=0).max().reindex(pv.index)
+    yl = per_line.reindex(pv.index).to_numpy()
+    outcome = labels["outcome"] if "outcome" in labels else pd.Series("", index=labels.index, dtype=object)
+    verified = (outcome.reindex(pv.index).fillna("") == "false_positive").to_numpy() & (yl == 0)
+    days = max((ctx.end - ctx.start) / 86_400, 1.0) if ctx.start is not None and ctx.end is not None else 1.0
+    line_days = len(pv) * days
+    # c on the model's own line scores (not the few-calls cap, which ties many lines at 0)
+    c = labelled_share_in_top(yl, raw.to_numpy(), verified_negative=verified, top_share=PU_TOP_SHARE)
+    c_e1 = estimate_labelled_share(rows["y"].to_numpy(), held_out)  # Elkan–Noto on checkpoint rows: a cross-check
+    model.threshold, rule = choose_threshold(yl, pv.to_numpy(), min_precision=min_precision, labelled_share=c,
+                                             verified_negative=verified, alert_budget=alert_budget, line_days=line_days)
+    st = threshold_stats(yl, pv.to_numpy(), labelled_share=c, verified_negative=verified, line_days=line_days)
+    at = st[st["threshold"] >= model.threshold].iloc[0] if (st["threshold"] >= model.threshold).any() else None
+    lines_metrics = binary_metrics(yl, pv.to_numpy(), model.threshold)
+    model.card["metrics"]["validation_lines"] = lines_metrics
+    unverified_normal = int(((yl == 0) & ~verified).sum())
+    model.card["pu"] = {
+        "method": "labelled share among the top-scored held-out lines (out-of-fold)",
+        "folds": folds,
+        "top_share": PU_TOP_SHARE,
+        "labelled_share_c": round(c, 4),
+        "labelled_share_elkan_noto": round(c_e1, 4),
+        "unlabelled_fraud_share": round(1 - c, 4),
+        "labelled_fraud_lines": int(yl.sum()),
+        "hidden_fraud_lines_estimated": round(float(min(unverified_normal, yl.sum() * (1 - c) / c)), 1),
+        "verified_normal_lines": int(verified.sum()),
+        "threshold_rule": rule,
+        "min_precision": min_precision,
+        "alert_budget_per_10k_day": alert_budget,
+        "held_out_lines": int(len(pv)),
+        "held_out_days": round(days, 2),
+        "alerts_per_10k_day": round(float(at["alerts_per_10k_day"]), 2) if at is not None else 0.0,
+        "false_alerts_per_10k_day": round(float(at["false_alerts_per_10k_day"]), 2) if at is not None else 0.0,
+        "precision_naive": round(lines_metrics["precision"], 4),
+        "precision_corrected": round(float(at["precision"]), 4) if at is not None else 0.0,
+        "recall": round(lines_metrics["recall"], 4),
+    }
     return model

@@ -1,8 +1,11 @@
-"""Training labels from casework outcomes, exported as the data contract's labels.csv (msisdn,label,since).
+"""Training labels from casework outcomes, exported as the data contract's labels.csv (msisdn,label,since)
+plus an ``outcome`` column (``confirmed`` | ``false_positive``).
 
-A false positive (dismissed case, upheld appeal) is ``normal``. A confirmed line gets the label of the
-detector that caught it (``fraud_caller``, ``simbox``, ``resold`` for resold_card, else ``mule``), and
-``since`` = the earliest event time of its alerts. The newest outcome per line wins.
+A false positive (dismissed case, upheld appeal) is ``normal``. A confirmed line (actioned case, rejected
+appeal) gets the label of the detector that caught it (``fraud_caller``, ``simbox``, ``resold`` for
+resold_card, else ``mule``), and ``since`` = the earliest event time of its alerts. The newest outcome per line wins. ``outcome`` tells
+training that these lines were checked by people: a ``false_positive`` line is verified normal, never
+one of the fraud lines that history failed to label (analytics.detectors.fraud_caller.train).
 """
 
 from __future__ import annotations
@@ -56,8 +59,8 @@ def export_labels(db: Session, *, path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["msisdn", "label", "since"])
+        writer.writerow(["msisdn", "label", "since", "outcome"])
         for r in rows:
             since = aware(r.since)
-            writer.writerow([r.msisdn, r.label, since.astimezone(cst).isoformat() if since else ""])
+            writer.writerow([r.msisdn, r.label, since.astimezone(cst).isoformat() if since else "", r.outcome])
     return len(rows)

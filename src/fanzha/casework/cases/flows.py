@@ -203,10 +203,11 @@ def transition(
         )  # fmt: skip
         case.outcome = "confirmed"
         detail["orders"] = [o.order_key for o in orders]
+        _label_case_lines(db, case=case, lines=targets, outcome="confirmed")
     elif target == CaseState.DISMISSED:
         case.outcome = "false_positive"
         detail["restored"] = _undo_auto_measures(db, ctx=ctx, case=case, actor=actor)
-        _label_dismissed(db, case=case)
+        _label_case_lines(db, case=case, lines=_targets(db, case=case), outcome="false_positive")
     elif target == CaseState.OPEN:
         case.outcome = None
         case.l1_by = case.l2_by = case.l3_by = None
@@ -283,11 +284,13 @@ def _undo_auto_measures(db: Session, *, ctx: WorkContext, case: Case, actor: Pri
     return len(orders)
 
 
-def _label_dismissed(db: Session, *, case: Case) -> None:
+def _label_case_lines(db: Session, *, case: Case, lines: list[str], outcome: str) -> None:
+    """Review outcomes are training labels (``fanzha labels export``): a dismissed case's lines are verified
+    normal, an actioned case's lines confirmed fraud; a later appeal's outcome supersedes either."""
     from fanzha.casework.appeals.labels import record_label
 
-    for msisdn in service.subject_msisdns(db, case_id=case.id):
-        record_label(db, msisdn=msisdn, outcome="false_positive", source=f"case:{case.id}")
+    for msisdn in lines:
+        record_label(db, msisdn=msisdn, outcome=outcome, source=f"case:{case.id}")
 
 
 def line_status_for(measure: str) -> str:

@@ -31,6 +31,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _harness import make_province  # noqa: E402
 
 from fanzha.analytics.detectors import fraud_caller  # noqa: E402
 from fanzha.analytics.detectors.base import Alert, Reason  # noqa: E402
@@ -50,17 +53,6 @@ resold = 0.001
 CDRS_PER_LINE_DAY = 5.3  # the default province's voice records per line and day (measured)
 SINGLE = {"fraud_caller": "calls_out_24h", "simbox": "max_lines_on_imei_24h", "resold_card": "usual_distance_km_24h"}
 R = [Reason("baseline", 1, "基线", "baseline")]
-
-
-def make_province(folder: Path, *, lines: int, days: int, seed: int, mix: str | None) -> Path:
-    from fanzha.sim import simulate
-
-    config = None
-    if mix:
-        config = folder.with_suffix(".toml")
-        config.write_text(mix)
-    simulate(lines=lines, days=days, seed=seed, out=folder, config=config)
-    return folder
 
 
 def context(prov: Path, work: Path, models=None) -> DetectionContext:

@@ -22,6 +22,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,12 +70,16 @@ class CycleResult:
 
 class Monitor:
     def __init__(self, *, drop_dir: Path, settings: Settings | None = None, home: Path | None = None,
-                 engine=None, threads: int | None = None) -> None:
+                 engine=None, threads: int | None = None, clock: Callable[[], datetime] | None = None) -> None:
         from fanzha.analytics.pipeline import load_models
         from fanzha.casework.auth.principal import Principal
         from fanzha.db import engine_for
 
         self.settings = settings or get_settings()
+        # What "now" is for raising alerts and the re-alert window: the wall clock, or, in a replay of
+        # recorded traffic (fanzha.analytics.replay), the end of the hour just replayed, so the window
+        # runs in the records' time as it would have live.
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.drop = Path(drop_dir)
         self.drop.mkdir(parents=True, exist_ok=True)
         self.home = Path(home or self.settings.monitor_home)
@@ -205,7 +210,7 @@ class Monitor:
             reach.setdefault(r.fraud_msisdn, []).append(warn.Contact(
                 r.fraud_msisdn, r.peer, int(r.contacts), int(r.longest_s or 0),
                 None if r.last_ts != r.last_ts else int(r.last_ts)))
-        now = datetime.now(UTC)
+        now = self.clock()
         raised = mon.Raised()
         # Alerts are committed in chunks, each with its monitor_alerts rows (exactly once per alert), so the
         # applying thread's short writes never wait behind a long transaction.
@@ -250,7 +255,7 @@ class Monitor:
         from fanzha.casework.context import aware
         from fanzha.casework.monitor.models import MonitorAlert
 
-        since = datetime.now(UTC) - timedelta(hours=self.settings.monitor_realert_hours)
+        since = self.clock() - timedelta(hours=self.settings.monitor_realert_hours)
         with self.sessions() as db:
             rows = db.execute(select(MonitorAlert.subject, MonitorAlert.raised_at).where(
                 MonitorAlert.detector == "fraud_caller", MonitorAlert.subject_type == "msisdn",
@@ -258,7 +263,7 @@ class Monitor:
         return {s: aware(t) for s, t in rows}
 
     def _skip(self) -> set[str]:
-        since = datetime.now(UTC) - timedelta(hours=self.settings.monitor_realert_hours)
+        since = self.clock() - timedelta(hours=self.settings.monitor_realert_hours)
         self._alerted = {s: t for s, t in self._alerted.items() if t >= since}
         return set(self._alerted)
 

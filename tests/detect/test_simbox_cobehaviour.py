@@ -219,3 +219,35 @@ def test_cell_anomaly_names_the_moving_banks_cells_in_turn(batch):
     first = min(pd.Timestamp(cells[c].evidence["first_alert_time"]) for c in named)
     assert first >= pd.Timestamp(moving["first_alert_ts"], unit="s", tz="UTC")  # not before the bank was known
     assert "随猫池一起移动" in cells[CELLS[0]].reasons_text()
+
+
+KINDS = ("bank_moving", "bank_handsets", "bank_imei_rotation", "bank_inbound", "bank_shifts", "bank_two_sites")
+
+
+@pytest.fixture(scope="module")
+def tactics_province(tmp_path_factory):
+    from fanzha.sim import simulate
+
+    out = tmp_path_factory.mktemp("tactics")
+    toml = out / "province.toml"
+    toml.write_text("[tactics]\n" + "".join(f"{k} = 0.012\n" for k in KINDS) + "crowd = 0.06\n", encoding="utf-8")
+    simulate(lines=3000, days=3, seed=17, out=out / "p", config=toml, workers=1)
+    return out / "p"
+
+
+def test_simulated_bank_kinds_are_found_and_crowds_are_not(tactics_province, tmp_path):
+    p = tactics_province
+    ctx, _ = open_context(workdir=tmp_path / "w", cdr=p / "cdr", sms=p / "sms", subscribers=p / "subscribers.csv",
+                          cells=p / "cells.csv")
+    alerted = set(_members(SimboxDetector().detect(ctx)))
+    labels = pd.read_csv(p / "labels.csv", dtype=str, keep_default_na=False)
+    # SIMs that barely worked as bank SIMs (a handful of calls in three days) cannot be told by behaviour
+    working = set(ctx.engine.df("SELECT msisdn FROM cdr WHERE direction = 'out' GROUP BY msisdn HAVING COUNT(*) >= 30")
+                  ["msisdn"].astype(str))
+    for kind in KINDS:
+        bank = set(labels.loc[labels["scenario"] == kind, "msisdn"]) & working
+        assert bank and len(bank & alerted) >= 0.9 * len(bank), kind
+    crowd = set(labels.loc[labels["scenario"] == "crowd", "msisdn"])
+    assert crowd and not crowd & alerted
+    wrong = alerted & set(labels.loc[labels["label"] == "normal", "msisdn"])
+    assert len(wrong) <= 0.05 * len(alerted), sorted(labels.set_index("msisdn").loc[sorted(wrong), "scenario"])

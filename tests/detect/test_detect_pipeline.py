@@ -34,7 +34,9 @@ def test_train_then_detect_then_evaluate(prov, tmp_path):
     assert res.exit_code == 0, res.output
     card = json.loads((model / "fraud_caller" / "model.json").read_text())
     assert card["features"] and card["training_data"]["fraud_caller_lines"] > 0
-    assert (model / "fraud_caller" / "MODEL_CARD.md").is_file()
+    assert 0 < card["pu"]["labelled_share_c"] <= 1 and card["pu"]["threshold_rule"] in ("precision", "alert_budget", "best_f1")
+    assert "不完整标签" in (model / "fraud_caller" / "MODEL_CARD.md").read_text()
+    assert "PU-corrected" in res.output
 
     out = tmp_path / "run"
     res = runner.invoke(app, ["detect", *_inputs(prov), "--model", str(model), "--out", str(out)])

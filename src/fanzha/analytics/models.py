@@ -125,7 +125,8 @@ def pick_threshold(
     precision reaches it (else the best F1). Thresholds that do equally well on the held-out data
     form a range; the middle of it is returned, leaving a margin on both sides for new data.
 
-    Positive-unlabelled labels (``labelled_share`` c < 1, see ``estimate_labelled_share``): precision
+    Positive-unlabelled labels (``labelled_share`` c < 1, from ``labelled_share_in_top`` or
+    ``estimate_labelled_share``): precision
     is the *estimated* one of ``threshold_stats``, which does not count the expected hidden positives
     above a threshold as false alerts; ``verified_negative`` rows (upheld appeals) are never hidden
     positives. ``alert_budget`` (alerts per 10,000 lines per day, ``line_days`` = lines x days of the
@@ -187,28 +188,34 @@ def threshold_stats(
     alerts. Recall of the labelled positives estimates the recall of all of them.
     """
     y = np.asarray(y).astype(int)
-    p = np.round(np.asarray(p, dtype=float), 6)
+    p = np.asarray(p, dtype=float)
     c = float(min(max(labelled_share, 1e-3), 1.0))
     verified = np.zeros(len(y), dtype=bool) if verified_negative is None else np.asarray(verified_negative, dtype=bool)
-    order = np.argsort(-p, kind="stable")
-    ps, ys, vs = p[order], y[order], verified[order] & (y[order] == 0)
-    # cumulative counts at each distinct score, highest first: "score >= t"
-    last = np.r_[np.flatnonzero(ps[1:] != ps[:-1]), len(ps) - 1]
-    alerts = last + 1
-    tp = np.cumsum(ys)[last]
-    open_normal = alerts - tp - np.cumsum(vs)[last]  # "normal" alerts that may be hidden positives
+    # Candidates are the distinct scores to 6 decimals; a row alerts at t when its own score is >= t.
+    cands = np.unique(np.round(p, 6))
+    order = np.argsort(p, kind="stable")
+    ps = p[order]
+    before = np.searchsorted(ps, cands, side="left")  # rows scoring below each candidate
+
+    def above(flags: np.ndarray) -> np.ndarray:
+        cum = np.r_[0, np.cumsum(flags[order])]
+        return cum[-1] - cum[before]
+
+    alerts = len(p) - before
+    tp = above(y == 1)
+    open_normal = alerts - tp - above(verified & (y == 0))  # "normal" alerts that may be hidden positives
     hidden = np.minimum(open_normal, tp * (1 - c) / c)
     est_tp = tp + hidden
-    prec = est_tp / alerts
+    prec = est_tp / np.maximum(alerts, 1)
     rec = tp / max(int(y.sum()), 1)
     f1 = np.where(prec + rec > 0, 2 * prec * rec / np.maximum(prec + rec, 1e-12), 0.0)
-    st = pd.DataFrame({"threshold": ps[last], "alerts": alerts, "tp": tp, "hidden": hidden,
-                       "false_alerts": alerts - est_tp, "precision": prec, "naive_precision": tp / alerts,
+    st = pd.DataFrame({"threshold": cands, "alerts": alerts, "tp": tp, "hidden": hidden,
+                       "false_alerts": alerts - est_tp, "precision": prec, "naive_precision": tp / np.maximum(alerts, 1),
                        "recall": rec, "f1": f1})
     if line_days:
         st["alerts_per_10k_day"] = st["alerts"] * 10_000 / line_days
         st["false_alerts_per_10k_day"] = st["false_alerts"] * 10_000 / line_days
-    return st.iloc[::-1].reset_index(drop=True)  # ascending thresholds
+    return st  # ascending thresholds
 
 
 def estimate_labelled_share(s: np.ndarray, g: np.ndarray, *, statistic: str = "median") -> float:
@@ -229,17 +236,19 @@ def estimate_labelled_share(s: np.ndarray, g: np.ndarray, *, statistic: str = "m
 
 
 def labelled_share_in_top(
-    s: np.ndarray, g: np.ndarray, *, verified_negative: np.ndarray | None = None, top_share: float = 0.5,
+    s: np.ndarray, g: np.ndarray, *, verified_negative: np.ndarray | None = None, top_share: float = 0.9,
 ) -> float:
     """c from the labelled share among held-out units (lines) scoring at least as high as the upper
-    ``top_share`` of the labelled positives. Labelled completely at random, hidden positives score like labelled
-    ones, so above any level labelled / (labelled + hidden) = c; high enough, no negative is there, and
-    the share is read off the data itself rather than from the model's calibration. ``verified_negative``
-    units (upheld appeals) are left out: they are not hidden positives.
+    ``top_share`` of the labelled positives. Labelled completely at random, hidden positives score like
+    labelled ones, so above any level labelled / (labelled + hidden) = c; high enough, no negative is
+    there (one that is makes c lower, i.e. precision optimistic), and the share is read off the data
+    itself rather than from the model's calibration. ``verified_negative`` units (upheld appeals) are
+    left out: they are not hidden positives.
     """
     s = np.asarray(s).astype(int)
     g = np.asarray(g, dtype=float)
-    keep = np.ones(len(s), dtype=bool) if verified_negative is None else ~(np.asarray(verified_negative, dtype=bool) & (s == 0))
+    verified = np.zeros(len(s), dtype=bool) if verified_negative is None else np.asarray(verified_negative, dtype=bool)
+    keep = ~(verified & (s == 0))
     pos = g[(s == 1) & keep]
     if len(pos) == 0:
         raise ValueError("estimating the labelled share needs held-out labelled positives")
@@ -411,7 +420,8 @@ def pu_markdown(pu: Mapping[str, Any]) -> list[str]:
     ]
     out = ["## 不完整标签 Incomplete labels (positive-unlabelled)", "",
            f"留出号码 {pu['held_out_lines']} 个、{pu['held_out_days']:g} 天（每个号码在未参与训练的折上打分，{pu['folds']}折）；"
-           f"c 的估计：得分不低于已标注欺诈号码中前{pu.get('top_share', 0.9):.0%}的留出号码里，已标注者的占比；Elkan–Noto 估计（已标注欺诈检查点留出得分的中位数）{pu.get('labelled_share_elkan_noto', float('nan')):.3f}（对照）。", "",
+           f"c 的估计：得分不低于已标注欺诈号码中前{pu.get('top_share', 0.9):.0%}的留出号码里，已标注者的占比；"
+           f"Elkan–Noto 估计（已标注欺诈检查点留出得分的中位数）{pu.get('labelled_share_elkan_noto', float('nan')):.3f}（对照）。", "",
            "| 项目 | item | 值 value |", "|---|---|---|"]
     out += [f"| {zh} | {en} | {v} |" for zh, en, v in rows]
     return out + [""]

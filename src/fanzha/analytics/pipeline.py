@@ -159,6 +159,7 @@ def run_train(
     model.save(out / "fraud_caller")
     ctx.engine.close()
     shutil.rmtree(work, ignore_errors=True)
-    manifest = {"models": {"fraud_caller": model.card["metrics"]}, "pu": {"fraud_caller": model.card["pu"]}, "seconds": round(time.perf_counter() - started, 3)}
+    manifest = {"models": {"fraud_caller": model.card["metrics"]}, "pu": {"fraud_caller": model.card["pu"]},
+                "seconds": round(time.perf_counter() - started, 3)}
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n")
     return manifest

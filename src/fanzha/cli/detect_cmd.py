@@ -43,7 +43,8 @@ def train(
     out: Path = typer.Option(..., "--out", help="model directory to write (MODELDIR)"),
     sms: Path = typer.Option(None, "--sms", exists=True, help="SMS file or folder (optional)"),
     seed: int = typer.Option(0, help="random seed of the training run"),
-    min_precision: float = typer.Option(0.95, help="estimated line precision the threshold must reach (unlabelled fraud not counted as false)"),
+    min_precision: float = typer.Option(
+        0.95, help="estimated line precision the threshold must reach (unlabelled fraud not counted as false)"),
     alert_budget: float = typer.Option(None, help="at most this many alerts per 10,000 lines per day (default 200; 0 = no budget)"),
 ) -> None:
     """训练模型 Train the fraud-caller model on labelled history; writes MODELDIR with a model card."""

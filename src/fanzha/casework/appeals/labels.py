@@ -3,9 +3,9 @@ plus an ``outcome`` column (``confirmed`` | ``false_positive``).
 
 A false positive (dismissed case, upheld appeal) is ``normal``. A confirmed line (actioned case, rejected
 appeal) gets the label of the detector that caught it (``fraud_caller``, ``simbox``, ``resold`` for
-resold_card, else ``mule``), and ``since`` = the earliest event time of its alerts. The newest outcome per line wins. ``outcome`` tells
-training that these lines were checked by people: a ``false_positive`` line is verified normal, never
-one of the fraud lines that history failed to label (analytics.detectors.fraud_caller.train).
+resold_card, else ``mule``), and ``since`` = the earliest event time of its alerts. The newest outcome
+per line wins. ``outcome`` tells training that people checked these lines: a ``false_positive`` line is
+verified normal, never one of the fraud lines history failed to label (analytics.detectors.fraud_caller.train).
 """
 
 from __future__ import annotations

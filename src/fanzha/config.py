@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     rate_login_per_minute: int = Field(default=10, description="login attempts per client address per minute")
     rate_query_per_minute: int = Field(default=60, description="personal-data queries per user per minute")
     max_request_bytes: int = Field(default=1_000_000, description="larger request bodies are refused (413)")
+    max_upload_bytes: int = Field(default=20_000_000, description="largest file a page import takes (bigger: the CLI)")
     web_db_concurrency: int = Field(default=3, ge=1, description="requests that work in the database at once in "
                                     "one web process (more wait in its event loop: extra threads only contend for "
                                     "Python's GIL; run more processes with `fanzha serve --workers N`)")

@@ -88,7 +88,7 @@ def test_import_refuses_a_file_without_the_contract_columns(engine, gate, tmp_pa
 
     path = tmp_path / "x.csv"
     path.write_text("id,name\n1,2\n", encoding="utf-8")
-    with session_scope(engine) as db, pytest.raises(flows.BlacklistError, match="missing columns"):
+    with session_scope(engine) as db, pytest.raises(flows.BlacklistError, match="表头缺少必填列：id_no（证件号码）、case_no"):
         flows.import_csv(db, key=gate.key, protector=gate.protector, actor=police(), path=path)
 
 

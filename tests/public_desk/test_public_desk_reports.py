@@ -81,13 +81,13 @@ def test_parquet_and_missing_columns(engine, settings, actor, own_lines, tmp_pat
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from fanzha.casework.bulk_intake import RowError
+    from fanzha.casework.registry.sources import SourceError
 
     rows = _rows()[:1]
     pq.write_table(pa.table({h: [r[i] for r in rows] for i, h in enumerate(HEADER)}), tmp_path / "r.parquet")
     assert _import(engine, settings, actor, tmp_path / "r.parquet").outcomes["added"] == 1
     write_csv(tmp_path / "bad.csv", ["report_id", "content"], [["X", "y"]])
-    with pytest.raises(RowError, match="lacks columns: received_at, channel, reported_number"):
+    with pytest.raises(SourceError, match="缺少必填列：received_at（收到时间）、channel（举报渠道）、reported_number"):
         _import(engine, settings, actor, tmp_path / "bad.csv")
 
 

@@ -62,7 +62,7 @@ def test_report_import_page_quarantines(client, make_user, login, csrf_from, reg
             "B2,2026-11-02T10:00:00+08:00,sms,12,,,x\n")  # fmt: skip
     r = client.post("/reports/import", data={"csrf_token": csrf},
                     files={"file": ("reports.csv", data.encode(), "text/csv")})  # fmt: skip
-    assert r.status_code == 200 and "新增 1" in r.text and "隔离 1 行" in r.text and "reported_number 1" in r.text
+    assert r.status_code == 200 and "新增 1" in r.text and "隔离 1 行" in r.text and "被举报号码（reported_number） 1 行" in r.text
     r = client.post("/reports/import", data={"csrf_token": csrf}, files={"file": ("r.txt", b"x", "text/plain")})
     assert r.status_code == 422
 

@@ -87,3 +87,23 @@ def test_published_warning_on_public_page(page, live_server, make_user):
                                   "e => [getComputedStyle(e).fontSize, getComputedStyle(e).color, "
                                   "getComputedStyle(document.body).backgroundColor]")  # fmt: skip
     assert float(style[0].removesuffix("px")) >= 22 and style[1:] == ["rgb(0, 0, 0)", "rgb(255, 255, 255)"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_gbk_tip_file_imports_from_the_page(page, registry, make_user, tmp_path):
+    """What Excel saves as CSV on Chinese Windows (GBK) imports from the page with the Chinese summary."""
+    pw = make_user("scjg", roles=["market_regulator"])
+    data = ("tip_id,received_at,channel,category,subject_name,phone_numbers,content,reporter_contact\r\n"
+            f"G1,2026-11-02 09:30,12315,health_claims,颐和养生馆,{registry[0].msisdn},免费体检后推销保健品,\r\n"
+            "G2,2026-11-02 09:40,传真,health_claims,,,渠道不对,\r\n")  # fmt: skip
+    path = tmp_path / "线索.csv"
+    path.write_bytes(data.encode("gbk"))
+    _login(page, "scjg", pw)
+    page.goto("/market/tips")
+    assert "GBK/GB18030" in page.locator("#tip-import").inner_text()
+    page.set_input_files("#tip-import input[type=file]", str(path))
+    page.click("#tip-import button[type=submit]")
+    page.wait_for_load_state()
+    summary = page.locator("#import-summary").inner_text()
+    assert "共 2 行，新增 1" in summary and "隔离 1 行" in summary and "来源渠道（channel） 1 行" in summary
+    assert page.locator("#tips tbody tr", has_text="颐和养生馆").count() == 1  # the name intact, not mojibake

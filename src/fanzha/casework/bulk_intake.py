@@ -1,6 +1,7 @@
 """Bulk import of contract files that arrive from outside (12321 reports, market-regulation tips).
 
-One loop for every such file: read CSV/Parquet (a file or a folder, ``registry.sources``), hand each row to
+One loop for every such file: read CSV (UTF-8 or GB18030/GBK), .xlsx or Parquet (a file or a folder, the one
+reader ``registry.sources``), check the header (a missing required column refuses the file, by name), hand each row to
 the domain's ``handle`` inside a savepoint, quarantine a refused row with its reason (never dropped
 silently), commit every ``batch`` rows. Intake is idempotent on the external id, so an interrupted import
 resumes by running it again. The quarantine file (owner-only) goes to ``<home>/imports/``.
@@ -34,6 +35,7 @@ class IntakeSummary:
     quarantined: Counter = field(default_factory=Counter)  # reason (column) → rows
     alerts: int = 0
     quarantine_file: Path | None = None
+    ignored_columns: list[str] = field(default_factory=list)  # header names the contract does not know
 
     @property
     def added(self) -> int:
@@ -42,7 +44,8 @@ class IntakeSummary:
     def as_dict(self) -> dict:
         return {"rows": self.rows, **{k: int(v) for k, v in self.outcomes.items()},
                 "quarantined": sum(self.quarantined.values()), "reasons": dict(self.quarantined),
-                "alerts": self.alerts, "quarantine_file": str(self.quarantine_file) if self.quarantine_file else None}
+                "alerts": self.alerts, "quarantine_file": str(self.quarantine_file) if self.quarantine_file else None,
+                "ignored_columns": list(self.ignored_columns)}
 
 
 def reason_key(exc: Exception) -> str:
@@ -52,18 +55,27 @@ def reason_key(exc: Exception) -> str:
 def import_file(
     engine: Engine, *, path: Path, kind: str, columns: tuple[str, ...], required: tuple[str, ...],
     handle: Callable[[Session, dict], tuple[str, int]], settings: Settings, batch: int = 200,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, name: str | None = None,
 ) -> IntakeSummary:  # fmt: skip
-    """``handle(db, row) -> (outcome, alerts raised)``; it raises RowError (or ValueError) for a bad row."""
+    """``handle(db, row) -> (outcome, alerts raised)``; it raises RowError (or ValueError) for a bad row.
+    NAME: the file's name as the user gave it (messages); a wrong header raises SourceError (Chinese)."""
+    from fanzha.casework.import_formats import FORMATS, import_format
+    from fanzha.casework.registry.sources import SourceError, header_problem
+
+    labels = import_format(kind).labels if kind in FORMATS else None
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     summary = IntakeSummary()
     bad: list[dict] = []
     db = factory()
     try:
-        for chunk in read_batches(Path(path), columns):
-            missing = [c for c in required if c not in chunk.present]
-            if missing:
-                raise RowError(f"{chunk.file.name} lacks columns: {', '.join(missing)}")
+        for chunk in read_batches(Path(path), columns, name=name):
+            if problem := header_problem(chunk, required, labels=labels):
+                raise SourceError(problem)
+            summary.ignored_columns += [c for c in chunk.unknown if c not in summary.ignored_columns]
+            for text, why in chunk.rejected:  # the reader could not split the row: quarantined as it was
+                summary.rows += 1
+                summary.quarantined[reason_key(ValueError(why))] += 1
+                bad.append({"file": chunk.label, "row": "", "reason": f"{why}：{text}"[:300], **dict.fromkeys(columns, "")})
             lists = {c: chunk.column(c) for c in columns}
             for i in range(chunk.size):
                 row = {c: lists[c][i] for c in columns}
@@ -73,7 +85,7 @@ def import_file(
                         outcome, alerts = handle(db, row)
                 except ValueError as exc:
                     summary.quarantined[reason_key(exc)] += 1
-                    bad.append({"file": chunk.file.name, "row": chunk.first_row + i, "reason": str(exc)[:300],
+                    bad.append({"file": chunk.label, "row": chunk.first_row + i, "reason": str(exc)[:300],
                                 **{c: row[c] or "" for c in columns}})  # fmt: skip
                 else:
                     summary.outcomes[outcome] += 1
@@ -133,40 +145,31 @@ def parse_phone(value: str, column: str):
         raise RowError(f"{column}: {exc}") from None
 
 
-def count_rows(path: Path) -> int:
-    """Data rows under PATH (for progress bars): Parquet from its metadata, CSV by lines."""
-    import pyarrow.parquet as pq
-
-    from fanzha.casework.registry.sources import files_in
-
-    total = 0
-    for file in files_in(Path(path)):
-        if file.suffix.lower() == ".csv":
-            with open(file, "rb") as fh:
-                total += max(sum(1 for _ in fh) - 1, 0)
-        else:
-            total += pq.ParquetFile(file).metadata.num_rows
-    return total
-
-
 def run_with_progress(importer, *, path: Path, label: str, actor, settings: Settings) -> IntakeSummary:
     """Run ``importer`` (import_reports / import_tips) on the application database with a rich progress bar
     and print the summary (CLI use)."""
     from rich.console import Console
     from rich.progress import Progress
 
+    from fanzha.casework.registry.sources import SourceError, count_rows
     from fanzha.db import get_engine
 
-    with Progress() as bar:
-        task = bar.add_task(label, total=count_rows(path))
-        summary = importer(get_engine(), path=path, actor=actor, settings=settings,
-                           progress=lambda n: bar.advance(task, n))  # fmt: skip
     console = Console()
+    try:
+        with Progress() as bar:
+            task = bar.add_task(label, total=count_rows(path))
+            summary = importer(get_engine(), path=path, actor=actor, settings=settings,
+                               progress=lambda n: bar.advance(task, n))  # fmt: skip
+    except SourceError as exc:  # wrong type, encoding or header: the file is not imported at all
+        console.print(f"[red]error: {exc}")
+        raise SystemExit(2) from None
     parts = ", ".join(f"{k} {v}" for k, v in sorted(summary.outcomes.items()))
     console.print(f"rows {summary.rows}: {parts or 'nothing new'}; alerts raised {summary.alerts}; "
                   f"quarantined {sum(summary.quarantined.values())}")
     for reason, n in summary.quarantined.most_common():
         console.print(f"  quarantined {n}: {reason}")
+    if summary.ignored_columns:
+        console.print(f"ignored unknown columns: {', '.join(summary.ignored_columns)}")
     if summary.quarantine_file:
         console.print(f"quarantine file: {summary.quarantine_file}")
     return summary

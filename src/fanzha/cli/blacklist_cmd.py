@@ -17,7 +17,9 @@ URL_HELP = "SQLAlchemy URL; default: FANZHA_DATABASE_URL or the SQLite file"
 
 @blacklist_app.command("import")
 def import_cmd(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="police CSV: id_no,name,case_no,decided_on,ban_years,keep_msisdn"),
+    path: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                help="police list (.csv in UTF-8 or GB18030/GBK, .xlsx, .parquet): "
+                                     "id_no,name,case_no,decided_on,ban_years,keep_msisdn"),  # fmt: skip
     quarantine: Path = typer.Option(None, "--quarantine", help="where bad rows go; default: FILE.quarantine.csv beside it"),
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
@@ -27,12 +29,16 @@ def import_cmd(
     from fanzha.casework.audit.service import chain_key
     from fanzha.casework.auth.principal import Principal
     from fanzha.casework.blacklist import flows
+    from fanzha.casework.registry.sources import SourceError, count_rows
     from fanzha.db import engine_for, session_scope
     from fanzha.privacy import Protector
 
     settings = get_settings()
-    with path.open(encoding="utf-8-sig") as fh:
-        total = max(sum(1 for _ in fh) - 1, 0)
+    try:
+        total = count_rows(path)
+    except SourceError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     with Progress(TextColumn("导入"), BarColumn(), MofNCompleteColumn()) as bar, \
             session_scope(engine_for(url or settings.db_url)) as db:  # fmt: skip
         task = bar.add_task("rows", total=total)
@@ -48,6 +54,8 @@ def import_cmd(
                f"measures proposed {summary.measures_proposed}")  # fmt: skip
     for reason, n in sorted(summary.reasons.items()):
         typer.echo(f"  quarantined {reason}: {n}")
+    if summary.ignored_columns:
+        typer.echo(f"ignored unknown columns: {', '.join(summary.ignored_columns)}")
     if summary.quarantine_file:
         typer.echo(f"quarantine file: {summary.quarantine_file}")
 

@@ -14,7 +14,7 @@ app.add_typer(market_app, name="market")
 
 @market_app.command("import-tips")
 def import_tips_cmd(
-    path: Path = typer.Argument(..., exists=True, help="tips file (CSV/Parquet, contract columns) or a folder of them"),
+    path: Path = typer.Argument(..., exists=True, help="tips file (.csv in UTF-8 or GB18030/GBK, .xlsx, .parquet; contract columns) or a folder of them"),
 ) -> None:
     """导入市场监管线索 — import tips; numbers named in tips are linked to lines, own lines raise alerts
     (idempotent by tip_id; bad rows go to a quarantine file with the reason)."""

@@ -21,14 +21,15 @@ app.add_typer(number_app, name="number")
 
 @app.command("load")
 def load(
-    subscribers: Path = typer.Option(None, "--subscribers", help="subscribers CSV/Parquet file or folder"),
-    cells: Path = typer.Option(None, "--cells", help="cells CSV/Parquet file or folder"),
+    subscribers: Path = typer.Option(None, "--subscribers", help="subscribers file (.csv in UTF-8 or GB18030/GBK, .xlsx, .parquet) or folder"),
+    cells: Path = typer.Option(None, "--cells", help="cells file (.csv, .xlsx, .parquet) or folder"),
     url: str = typer.Option(None, "--url", help="SQLAlchemy URL; default: FANZHA_DATABASE_URL or the SQLite file"),
     workers: int = typer.Option(None, "--workers", help="processes for hashing/encryption (default: by input size)"),
     migrate: bool = typer.Option(True, "--migrate/--no-migrate", help="apply database migrations first"),
 ) -> None:
     """装载登记数据 — load subscriber and cell files into the registry (bulk, idempotent, quarantines bad rows)."""
     from fanzha.casework.registry.load import load_cells, load_subscribers
+    from fanzha.casework.registry.sources import SourceError
     from fanzha.migrate import upgrade
 
     if subscribers is None and cells is None:
@@ -38,10 +39,14 @@ def load(
     if migrate:
         upgrade(target)
     results = []
-    if cells is not None:
-        results.append(load_cells(cells, url=target, settings=settings))
-    if subscribers is not None:
-        results.append(load_subscribers(subscribers, url=target, settings=settings, workers=workers))
+    try:
+        if cells is not None:
+            results.append(load_cells(cells, url=target, settings=settings))
+        if subscribers is not None:
+            results.append(load_subscribers(subscribers, url=target, settings=settings, workers=workers))
+    except SourceError as exc:  # wrong type or encoding: the file is not loaded at all
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     console = Console()
     table = Table(title="load summary 装载汇总")
     for col in ("file", "read", "loaded", "unchanged", "quarantined", "seconds", "rows/s"):

@@ -72,7 +72,7 @@ def classify(
 
 @reports_app.command("import")
 def import_reports_cmd(
-    path: Path = typer.Argument(..., exists=True, help="reports file (CSV/Parquet, contract columns) or a folder of them"),
+    path: Path = typer.Argument(..., exists=True, help="reports file (.csv in UTF-8 or GB18030/GBK, .xlsx, .parquet; contract columns) or a folder of them"),
 ) -> None:
     """导入12321举报 — import public reports: dedup, link to lines, classify, alert own lines (idempotent by
     report_id; bad rows go to a quarantine file with the reason)."""

@@ -87,7 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _check_routes(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    app.add_middleware(SecurityMiddleware, max_bytes=settings.max_request_bytes, hsts=settings.secure_cookies)
+    app.add_middleware(SecurityMiddleware, max_bytes=settings.max_request_bytes, hsts=settings.secure_cookies,
+                       max_upload_bytes=settings.max_upload_bytes)
     _error_handlers(app)
     install_log_redaction()
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 
@@ -25,12 +26,19 @@ class _TooLarge(Exception):
     pass
 
 
-class SecurityMiddleware:
-    """Adds security headers to every response and refuses bodies over ``max_bytes`` with 413."""
+# A file upload's body holds the form's other fields and the multipart framing beside the file: this much more
+# than the file limit is let through, so that the upload page itself can say "too large" with its form.
+UPLOAD_FRAMING_BYTES = 256_000
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, hsts: bool) -> None:
+
+class SecurityMiddleware:
+    """Adds security headers to every response and refuses bodies over ``max_bytes`` with 413 (a file upload,
+    multipart/form-data: over ``max_upload_bytes``). A page gets the refusal as a Chinese page, the API as JSON."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, hsts: bool, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes or max_bytes
         headers = {
             "content-security-policy": CSP,
             "x-content-type-options": "nosniff",
@@ -48,9 +56,13 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
+        headers = dict(scope.get("headers") or [])
+        upload = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = self.max_upload_bytes + UPLOAD_FRAMING_BYTES if upload else self.max_bytes
+        page = not scope.get("path", "").startswith("/api/")
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(send, page=page, upload=upload, back=_back_path(headers))
             return
         static = scope.get("path", "").startswith("/static/")
         started = refused = False
@@ -61,11 +73,11 @@ class SecurityMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # Answer now: the framework may turn the exception below into a generic 400.
                     if not started and not refused:
                         refused = True
-                        await self._refuse(send)
+                        await self._refuse(send, page=page, upload=upload, back=_back_path(headers))
                     raise _TooLarge
             return message
 
@@ -86,13 +98,38 @@ class SecurityMiddleware:
             await self.app(scope, limited_receive, send_with_headers)
         except _TooLarge:
             if not started and not refused:
-                await self._refuse(send)
+                await self._refuse(send, page=page, upload=upload, back=_back_path(headers))
 
-    async def _refuse(self, send: Send) -> None:
-        body = b'{"detail":"request body too large"}'
+    async def _refuse(self, send: Send, *, page: bool = False, upload: bool = False, back: str = "/") -> None:
+        from fanzha.casework.uploads import megabytes
+
+        limit = megabytes(self.max_upload_bytes if upload else self.max_bytes)
+        what = f"上传的文件超过大小上限 {limit}，请拆分成多个文件分批导入" if upload else f"提交的内容超过 {limit} 的上限"
+        if page:  # a person reads this: a page in Chinese with the way back to the form
+            body = _TOO_LARGE_PAGE.format(what=what, back=back).encode()
+            kind = b"text/html; charset=utf-8"
+        else:
+            body = json.dumps({"detail": f"request body too large 请求内容过大：{what}"}, ensure_ascii=False).encode()
+            kind = b"application/json"
         await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *self.headers]})  # fmt: skip
+            (b"content-type", kind), (b"content-length", str(len(body)).encode()), *self.headers]})  # fmt: skip
         await send({"type": "http.response.body", "body": body})
+
+
+_TOO_LARGE_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>文件过大</title>
+<link rel="stylesheet" href="/static/fanzha.css"></head><body><main><h1>文件过大</h1>
+<p class="error" role="alert" id="too-large">{what}。</p>
+<p><a href="{back}" id="back">返回上一页</a></p></main></body></html>"""
+
+
+def _back_path(headers: dict) -> str:
+    """The page the form was on (the Referer's path only: never a link off the site), else the start page."""
+    from html import escape
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(headers.get(b"referer", b"").decode("latin-1"))
+    path = parts.path if parts.path.startswith("/") and not parts.path.startswith("//") else "/"
+    return escape(path + (f"?{parts.query}" if parts.query else ""), quote=True)
 
 
 # --- CSRF: signed double-submit cookie ---------------------------------------------------------

@@ -52,50 +52,66 @@ def _activate_measures(db: Session, *, key: bytes, actor: Principal, entry: Blac
 
 
 def import_csv(db: Session, *, key: bytes, protector: Protector, actor: Principal, path: Path,
-               quarantine: Path | None = None, today: date | None = None, progress=None) -> ImportSummary:  # fmt: skip
-    """Import the police CSV (contract columns). Bad rows go to the quarantine file with the reason;
-    a row already present (same case number and person) is counted, not duplicated."""
+               quarantine: Path | None = None, today: date | None = None, progress=None,
+               name: str | None = None) -> ImportSummary:  # fmt: skip
+    """Import the police list (contract columns) from a CSV (UTF-8 or GB18030/GBK), .xlsx or Parquet file, read
+    by ``registry.sources``. Bad rows go to the quarantine file with the reason; a row already present (same
+    case number and person) is counted, not duplicated. NAME: the file's name as the user gave it."""
+    from fanzha.casework.import_formats import import_format
+    from fanzha.casework.registry.sources import SourceError, header_problem, read_batches
+
     today = today or date.today()
     quarantine = quarantine or path.with_name(path.stem + ".quarantine.csv")
+    spec = import_format("blacklist")
     reasons: Counter[str] = Counter()
     bad: list[dict] = []
+    ignored: list[str] = []
     rows = added = present = expired = proposed = 0
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in ("id_no", "name", "case_no", "decided_on") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise BlacklistError(f"{path.name}: missing columns {', '.join(missing)}")
-        seen: set[tuple[str, str]] = set()
-        for line_no, raw in enumerate(reader, start=2):
-            rows += 1
-            if progress:
-                progress()
-            try:
-                row = service.validate_row(raw, today=today)
-            except service.RowError as exc:
-                field = str(exc).split(":", 1)[0]
-                reasons[field] += 1
-                bad.append({"line": line_no, "reason": str(exc), **{c: raw.get(c, "") for c in service.CONTRACT_COLUMNS}})
-                continue
-            person_hash = protector.hash(row.id_no)
-            if (row.case_no, person_hash) in seen or db.execute(
-                select(BlacklistEntry.id).where(BlacklistEntry.case_no == row.case_no,
-                                                BlacklistEntry.person_hash == person_hash)
-            ).first():  # fmt: skip
-                present += 1
-                continue
-            seen.add((row.case_no, person_hash))
-            ends = service.expiry(row.decided_on, row.ban_years)
-            status = EntryStatus.ACTIVE if ends > today else EntryStatus.EXPIRED
-            entry = _new_entry(protector=protector, row=row, source=Source.POLICE_CSV, status=status, actor=actor,
-                               reason=None)  # fmt: skip
-            db.add(entry)
-            db.flush()
-            added += 1
-            if status is EntryStatus.EXPIRED:
-                expired += 1
-            else:
-                proposed += _activate_measures(db, key=key, actor=actor, entry=entry)
+    seen: set[tuple[str, str]] = set()
+    try:
+        for chunk in read_batches(path, service.CONTRACT_COLUMNS, name=name):
+            if problem := header_problem(chunk, spec.required, labels=spec.labels):
+                raise BlacklistError(problem)
+            ignored += [c for c in chunk.unknown if c not in ignored]
+            for text_, why in chunk.rejected:  # the reader could not split the row: quarantined as it was
+                rows += 1
+                reasons["file"] += 1
+                bad.append({"line": "", "reason": f"{why}：{text_}"[:300], **dict.fromkeys(service.CONTRACT_COLUMNS, "")})
+            lists = {c: chunk.column(c) for c in service.CONTRACT_COLUMNS}
+            for i in range(chunk.size):
+                raw = {c: lists[c][i] or "" for c in service.CONTRACT_COLUMNS}
+                line_no = chunk.first_row + i + 1  # the header is line 1
+                rows += 1
+                if progress:
+                    progress()
+                try:
+                    row = service.validate_row(raw, today=today)
+                except service.RowError as exc:
+                    field = str(exc).split(":", 1)[0]
+                    reasons[field] += 1
+                    bad.append({"line": line_no, "reason": str(exc), **raw})
+                    continue
+                person_hash = protector.hash(row.id_no)
+                if (row.case_no, person_hash) in seen or db.execute(
+                    select(BlacklistEntry.id).where(BlacklistEntry.case_no == row.case_no,
+                                                    BlacklistEntry.person_hash == person_hash)
+                ).first():  # fmt: skip
+                    present += 1
+                    continue
+                seen.add((row.case_no, person_hash))
+                ends = service.expiry(row.decided_on, row.ban_years)
+                status = EntryStatus.ACTIVE if ends > today else EntryStatus.EXPIRED
+                entry = _new_entry(protector=protector, row=row, source=Source.POLICE_CSV, status=status, actor=actor,
+                                   reason=None)  # fmt: skip
+                db.add(entry)
+                db.flush()
+                added += 1
+                if status is EntryStatus.EXPIRED:
+                    expired += 1
+                else:
+                    proposed += _activate_measures(db, key=key, actor=actor, entry=entry)
+    except SourceError as exc:  # wrong type, encoding or an empty file: the message says which
+        raise BlacklistError(str(exc)) from None
     if bad:
         with quarantine.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=["line", "reason", *service.CONTRACT_COLUMNS])
@@ -103,12 +119,12 @@ def import_csv(db: Session, *, key: bytes, protector: Protector, actor: Principa
             writer.writerows(bad)
     summary = ImportSummary(rows=rows, added=added, already_present=present, expired_on_arrival=expired,
                             quarantined=len(bad), reasons=dict(reasons), measures_proposed=proposed,
-                            quarantine_file=str(quarantine) if bad else None)  # fmt: skip
+                            quarantine_file=str(quarantine) if bad else None, ignored_columns=ignored)  # fmt: skip
     if added >= 100:
         # Fresh statistics for the planners: without them both picked the (status, expires_on) index for the
         # counter check's ban lookup and scanned every active ban on each check.
         db.execute(text("ANALYZE blacklist_entries"))
-    audit.record(db, key=key, actor=actor, action="blacklist.import", subject_type="file", subject_id=path.name,
+    audit.record(db, key=key, actor=actor, action="blacklist.import", subject_type="file", subject_id=name or path.name,
                  detail=summary.model_dump(exclude={"quarantine_file"}))  # fmt: skip
     return summary
 

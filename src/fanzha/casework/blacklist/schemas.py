@@ -50,3 +50,4 @@ class ImportSummary(BaseModel):
     reasons: dict[str, int]
     measures_proposed: int
     quarantine_file: str | None = None
+    ignored_columns: list[str] = []  # header names the contract does not know

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import tempfile
-
-from pathlib import Path
+from pathlib import Path as FilePath
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
@@ -18,6 +15,7 @@ from fanzha.casework.blacklist import flows, service
 from fanzha.casework.blacklist.enums import EntryStatus
 from fanzha.casework.blacklist.schemas import DecideRequest, EntryOut, ImportSummary, ManualEntryRequest
 from fanzha.casework.types import Text
+from fanzha.casework.uploads import run_upload, template_response, upload_context
 from fanzha.web import nav
 from fanzha.web.deps import Db, RowId, require
 from fanzha.web.security import csrf_protect
@@ -35,7 +33,7 @@ def _ctx(request: Request) -> dict:
 
 def _page(request: Request, db, **extra):
     entries = [service.present(e) for e in service.list_entries(db)]
-    return render(request, "blacklist.html", {"entries": entries, **extra},
+    return render(request, "blacklist.html", {"entries": entries, **upload_context(request, "blacklist"), **extra},
                   status_code=422 if extra.get("error") else 200)  # fmt: skip
 
 
@@ -63,23 +61,38 @@ def manual_submit(
 
 
 @router.post("/blacklist/import", include_in_schema=False)
-async def import_submit(request: Request, db: Db, file: UploadFile = File(...), who: Principal = Depends(require(MANAGE))):
-    summary = await _import(request, db, who, file)
+def import_submit(request: Request, db: Db, file: UploadFile = File(...), who: Principal = Depends(require(MANAGE))):
+    out = _import(request, db, who, file)
+    if "message" in out:
+        return _page(request, db, error=out["message"])
+    summary = out["summary"]
     msg = f"导入 {summary.rows} 行：新增 {summary.added}，已存在 {summary.already_present}，隔离 {summary.quarantined}"
     return _page(request, db, summary=summary, notice=msg)
 
 
-async def _import(request: Request, db, who: Principal, file: UploadFile) -> ImportSummary:
-    data = await file.read()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "upload.csv"
-        path.write_bytes(data)
-        try:
-            summary = flows.import_csv(db, protector=request.app.state.protector, actor=who, path=path,
-                                       quarantine=Path(tmp) / "q.csv", **_ctx(request))  # fmt: skip
-        except (flows.BlacklistError, UnicodeDecodeError, csv.Error) as exc:
-            raise HTTPException(status_code=422, detail=f"文件无法导入：{exc}") from None
-    return summary.model_copy(update={"quarantine_file": None})
+@router.get("/blacklist/import/template.{fmt}", include_in_schema=False)
+def import_template(fmt: str = Path(pattern="^(csv|xlsx)$"), who: Principal = Depends(require(MANAGE))):
+    """The import template: the header the importer accepts and one example row."""
+    return template_response("blacklist", fmt)
+
+
+def _import(request: Request, db, who: Principal, file: UploadFile) -> dict:
+    """{"summary": ImportSummary} or {"message": Chinese reason} (file type, encoding, header, size)."""
+
+    def run(path: FilePath, name: str) -> ImportSummary:
+        quarantine = path.with_name(path.name + ".quarantine.csv")
+        try:  # the page shows the reasons by count; the rows themselves are not kept
+            summary = flows.import_csv(db, protector=request.app.state.protector, actor=who, path=path, name=name,
+                                       quarantine=quarantine, **_ctx(request))  # fmt: skip
+        finally:
+            quarantine.unlink(missing_ok=True)
+        return summary.model_copy(update={"quarantine_file": None})
+
+    try:
+        return run_upload(request, file, run)
+    except flows.BlacklistError as exc:
+        db.rollback()
+        return {"message": str(exc), "status_code": 422}
 
 
 @router.get("/review/blacklist", include_in_schema=False)
@@ -129,9 +142,13 @@ def api_decide(entry_id: RowId, request: Request, body: DecideRequest, db: Db,
 
 
 @router.post("/api/blacklist/import", response_model=ImportSummary, tags=["blacklist"])
-async def api_import(request: Request, db: Db, file: UploadFile = File(...),
-                     who: Principal = Depends(require(MANAGE))) -> ImportSummary:  # fmt: skip
-    """Import a police CSV (contract columns); bad rows are counted by reason, not stored."""
-    return await _import(request, db, who, file)
+def api_import(request: Request, db: Db, file: UploadFile = File(...),
+               who: Principal = Depends(require(MANAGE))) -> ImportSummary:  # fmt: skip
+    """Import a police list (CSV in UTF-8 or GB18030/GBK, .xlsx, Parquet; contract columns); bad rows are
+    counted by reason, not stored."""
+    out = _import(request, db, who, file)
+    if "message" in out:
+        raise HTTPException(status_code=422, detail=out["message"])
+    return out["summary"]
 
 

@@ -6,7 +6,7 @@ domain in ``web.app``).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 
 from fanzha.casework.auth.enums import Permission
@@ -21,7 +21,7 @@ from fanzha.casework.market.schemas import TipIn, TipOut, TriageIn
 from fanzha.casework.market.stats_views import router as stats_router
 from fanzha.casework.market.warning_views import router as warnings_router
 from fanzha.casework.types import Text
-from fanzha.casework.uploads import import_upload
+from fanzha.casework.uploads import import_upload, template_response, upload_context
 from fanzha.web import nav
 from fanzha.web.deps import Db, require
 from fanzha.web.security import csrf_protect
@@ -42,7 +42,7 @@ def _queue(request: Request, db, *, status: str = "open", category: str = "", ch
     return render(request, "market_tips.html", {
         "tips": [present.row(t, numbers.get(t.id)) for t in tips], "status": status, "category": category,
         "channel": channel, "statuses": {s.value: TIP_LABELS[s] for s in TipStatus}, "categories": CATEGORIES,
-        "channels": CHANNELS, **extra,
+        "channels": CHANNELS, **upload_context(request, "tips"), **extra,
     }, status_code=extra.pop("status_code", 200))  # fmt: skip
 
 
@@ -85,6 +85,12 @@ def officer_entry(
 @router.post("/market/tips/import", include_in_schema=False)
 def import_page(request: Request, db: Db, file: UploadFile = File(...), who: Principal = Depends(TIP)):
     return _queue(request, db, **import_upload(request, db, file, import_tips, who))
+
+
+@router.get("/market/tips/import/template.{fmt}", include_in_schema=False)
+def import_template(fmt: str = Path(pattern="^(csv|xlsx)$"), _: Principal = Depends(TIP)):
+    """The import template: the header the importer accepts and one example row."""
+    return template_response("tips", fmt)
 
 
 def _tip_or_404(db, tip_id: int):

@@ -250,6 +250,7 @@ class _SubscriberLoad:
     def prepare(self, batch: sources.Batch) -> _Prepared:
         result = self.result
         result.read += batch.size
+        _quarantine_rejected(batch, self.quarantine, result)
         checked = checks.check_subscribers(batch.arrays)
         good = checked.good.copy()
         reasons = dict(checked.reasons)
@@ -474,6 +475,14 @@ def load_subscribers(
     return result.finish(quarantined=quarantine.count, started=started)
 
 
+def _quarantine_rejected(batch: sources.Batch, quarantine: Quarantine, result: LoadResult) -> None:
+    """Rows the reader could not split into the header's columns (no row number: the CSV reader skips them)."""
+    for text, why in batch.rejected:
+        result.read += 1
+        quarantine.add(batch.file, 0, {}, f"{why}: {text}")
+        result.reasons.update({"file"})
+
+
 def _maybe_bulk_mode(bulk: Bulk, total_bytes: int, tables: tuple[str, ...]) -> None:
     """Drop secondary indexes while loading when the input is larger than what is there already."""
     from fanzha.casework.models import metadata
@@ -519,6 +528,7 @@ def load_cells(path: Path, *, url: str, progress: bool = True, settings: Setting
 def _write_cells(bulk: Bulk, batch: sources.Batch, seen: set[str], quarantine: Quarantine, result: LoadResult) -> None:
     cols = {c: batch.column(c) for c in checks.CELL_COLUMNS}
     result.read += batch.size
+    _quarantine_rejected(batch, quarantine, result)
     checked = checks.check_cells(batch.arrays)
     good, reasons = checked.good.copy(), dict(checked.reasons)
     missing = [c for c in checks.CELL_COLUMNS if c not in batch.present]

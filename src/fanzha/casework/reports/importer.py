@@ -16,7 +16,7 @@ from fanzha.config import Settings
 
 
 def import_reports(engine: Engine, *, path: Path, actor: Principal, settings: Settings | None = None,
-                   progress: Callable[[int], None] | None = None) -> IntakeSummary:  # fmt: skip
+                   progress: Callable[[int], None] | None = None, name: str | None = None) -> IntakeSummary:  # fmt: skip
     ctx = work_context(settings)
 
     def handle(db, row: dict) -> tuple[str, int]:
@@ -24,4 +24,4 @@ def import_reports(engine: Engine, *, path: Path, actor: Principal, settings: Se
         return out.outcome, int(out.alert_raised)
 
     return import_file(engine, path=path, kind="reports", columns=service.COLUMNS, required=service.REQUIRED,
-                       handle=handle, settings=ctx.settings, progress=progress)  # fmt: skip
+                       handle=handle, settings=ctx.settings, progress=progress, name=name)  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 
 from fanzha.casework.auth.enums import Permission
@@ -14,7 +14,7 @@ from fanzha.casework.reports.enums import STATUS_LABELS, ReportStatus
 from fanzha.casework.reports.importer import import_reports
 from fanzha.casework.reports.schemas import CheckIn, ReportIn, ReportOut
 from fanzha.casework.types import Text
-from fanzha.casework.uploads import import_upload
+from fanzha.casework.uploads import import_upload, template_response, upload_context
 from fanzha.web import nav
 from fanzha.web.deps import Db, require
 from fanzha.web.security import csrf_protect
@@ -31,7 +31,7 @@ def _queue(request: Request, db, who: Principal, status: str, **extra):
         "reports": rows, "status": status, "labels": {s.value: STATUS_LABELS[s] for s in ReportStatus
                                                       if s != ReportStatus.DUPLICATE},
         "overdue": sum(r["overdue"] and r["pending"] for r in rows), "sla_hours": request.app.state.settings.report_sla_hours,
-        "can_import": who.can(Permission.CASE_WORK), **extra,
+        "can_import": who.can(Permission.CASE_WORK), **upload_context(request, "reports"), **extra,
     }, status_code=extra.pop("status_code", 200))  # fmt: skip
 
 
@@ -45,6 +45,12 @@ def queue_page(request: Request, db: Db, status: str = StatusFilter,
 def import_page(request: Request, db: Db, file: UploadFile = File(...),
                 who: Principal = Depends(require(Permission.CASE_WORK))):  # fmt: skip
     return _queue(request, db, who, "pending", **import_upload(request, db, file, import_reports, who))
+
+
+@router.get("/reports/import/template.{fmt}", include_in_schema=False)
+def import_template(fmt: str = Path(pattern="^(csv|xlsx)$"), _: Principal = Depends(require(Permission.CASE_WORK))):
+    """The import template: the header the importer accepts and one example row."""
+    return template_response("reports", fmt)
 
 
 def _report_or_404(db, report_id: int):

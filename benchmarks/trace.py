@@ -1,15 +1,21 @@
 """Benchmark: tracing (association graph expansion).
 
 Speed — a synthetic graph of `--edges` undirected edges (default 50 M: IDs, devices incl. SIM-bank
-gateways, cells with hubs, call contacts incl. very popular numbers, counter openings) is compiled to
+gateways, cells with hubs, call contacts incl. very popular numbers, co-location incl. SIM banks of 32
+lines, handsets passed on, counter openings) is compiled to
 CSR; then `--queries` random seeds are expanded 2 hops with ranking and reasons; prints build time and
 the median / p95 / max query time.
 
 Quality — with `--province` (needs fanzha.sim): simulates a province, builds the graph from its files
 on DuckDB, starts from one line of each fraud ring and prints the mean recall of that ring's other
-members in the top 20 (recall = hits / min(20, ring size - 1)), next to a same-ID-only baseline.
+members in the top 20 (recall = hits / min(20, ring size - 1)), next to a same-ID-only baseline; then,
+per ring kind (the scenario of labels.csv), the R-precision: from one member, the share of the other
+members among the first |ring| − 1 ranked lines. For a SIM bank the members are its SIM lines (label
+simbox); the ring's other lines (the card sellers' own phones) are true finds too, so they are taken out
+of the ranking rather than counted as misses. `--config` passes a scenario TOML (bank tactics, crowds).
 
     python benchmarks/trace.py [--edges 50000000] [--queries 50] [--province] [--lines 20000 --days 7]
+                               [--config tactics.toml]
 """
 
 from __future__ import annotations
@@ -71,9 +77,20 @@ def synthetic(n_edges: int, seed: int = 7):
     cell = np.searchsorted(np.cumsum(pop / pop.sum()), rng.random(k)).clip(0, n_cell - 1)
     add("cell", base["line"] + rng.integers(0, n_own, k), base["cell"] + cell, rng.integers(1, 50, k))
     # Contacts: any line to any line; popular numbers (hotlines) get hundreds of thousands of callers.
-    k = int(23e6 * s)
+    k = int(20e6 * s)
     peer = np.where(rng.random(k) < 0.1, rng.integers(0, 200, k), rng.integers(0, n_line, k))
     add("contact", base["line"] + rng.integers(0, n_own, k), base["line"] + peer, np.log1p(rng.integers(1, 30, k)))
+    # Co-location: neighbours and colleagues (a few pairs per line, among nearby ids), and SIM banks of
+    # 32 lines all pairwise co-located (1 % of own lines), as the edges.py thresholds leave them.
+    k = int(2.3e6 * s)
+    a = rng.integers(0, n_own - 60, k)
+    add("co_location", base["line"] + a, base["line"] + a + rng.integers(1, 60, k), rng.uniform(0.8, 3, k))
+    banks = own_lines[:(int(n_own * 0.01) // 32) * 32].reshape(-1, 32)
+    i, j = np.triu_indices(32, 1)
+    add("co_location", banks[:, i].ravel(), banks[:, j].ravel(), rng.uniform(2, 5, banks.shape[0] * len(i)))
+    k = int(0.5e6 * s)
+    a = rng.integers(0, n_own - 5, k)
+    add("device_seq", base["line"] + a, base["line"] + rng.integers(0, n_own, k), np.ones(k))
     k = n_edges - sum(len(p[0]) for p in parts)
     a = rng.integers(0, n_own - 5, k)
     add("counter", base["line"] + a, base["line"] + a + rng.integers(1, 5, k), np.ones(k))
@@ -110,7 +127,7 @@ def speed(n_edges: int, queries: int, hops: int) -> None:
               f"{int(np.median(touched)):>20,}")
 
 
-def province(lines: int, days: int, seed: int) -> None:
+def province(lines: int, days: int, seed: int, config: Path | None = None) -> None:
     import tempfile
 
     import pandas as pd
@@ -121,7 +138,7 @@ def province(lines: int, days: int, seed: int) -> None:
 
     out = Path(tempfile.mkdtemp(prefix="trace-province-"))
     t0 = time.perf_counter()
-    simulate(lines=lines, days=days, seed=seed, out=out)
+    simulate(lines=lines, days=days, seed=seed, out=out, config=config)
     t_sim = time.perf_counter() - t0
     prot = Protector(b"benchmark-hash-key", b"ZmFuemhhLWJlbmNobWFyay1kYXRhLWtleS0zMmJ5dGU=")
     t0 = time.perf_counter()
@@ -160,6 +177,34 @@ def province(lines: int, days: int, seed: int) -> None:
         print(f"{r[0]:32s} {r[1]:6d} {r[2]:15.3f} {r[3]:8.3f} {r[4]:11.3f} {r[5]:16.3f} {r[6]:9.1f}")
     print("recall@20 = ring members found in the top 20 / min(20, ring size - 1); seed = the ring's first line "
           "by number; any-member seed = mean over every member as seed")
+    r_precision(g, labels)
+
+
+def r_precision(g, labels) -> None:
+    """R-precision per ring kind, from the first member and averaged over every member as seed."""
+    rows: dict[str, list] = {}
+    for ring, df in labels.dropna(subset=["ring_id"]).groupby("ring_id"):
+        kind = df["scenario"].mode().iloc[0]
+        bank = df[df["label"] == "simbox"]
+        members = sorted((bank if len(bank) >= 2 else df)["msisdn"])
+        if len(members) < 2:
+            continue
+        also = set(df["msisdn"]) - set(members)  # the ring's other lines: right, but not what is measured
+        per_seed = []
+        for seed_line in members:
+            res = expand(g, [g.node_id("L:" + seed_line)], top=len(df) + 20, evidence=False)
+            others = set(members) - {seed_line}
+            ranked = [m for m in res.table["msisdn"] if m not in also][:len(others)]
+            per_seed.append(len(others & set(ranked)) / len(others))
+        rows.setdefault(kind, []).append((len(members), per_seed[0], float(np.mean(per_seed)), min(per_seed)))
+    print(f"{'ring kind':22s} {'rings':>6s} {'members':>8s} {'R-prec (first)':>15s} {'R-prec (any)':>13s} "
+          f"{'worst seed':>11s}")
+    for kind in sorted(rows):
+        r = np.array(rows[kind])
+        print(f"{kind:22s} {len(r):6d} {r[:, 0].mean():8.1f} {r[:, 1].mean():15.3f} {r[:, 2].mean():13.3f} "
+              f"{r[:, 3].min():11.3f}")
+    print("R-precision = other members among the first |members| - 1 ranked lines / (|members| - 1); first = seed "
+          "the first member by number, any = mean over every member as seed, worst = the worst single seed")
 
 
 def _input(folder: Path, name: str) -> Path:
@@ -178,11 +223,12 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=20_000)
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--config", type=Path, default=None, help="scenario TOML for the province ([tactics] shares)")
     args = ap.parse_args()
     if args.edges:
         speed(args.edges, args.queries, args.hops)
     if args.province:
-        province(args.lines, args.days, args.seed)
+        province(args.lines, args.days, args.seed, args.config)
 
 
 if __name__ == "__main__":

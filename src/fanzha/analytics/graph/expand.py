@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from fanzha.analytics.graph.kinds import EDGE_TYPES, EDGE_ZH, NODE_KINDS, NODE_PREFIX, NODE_ZH, TYPE_PRIOR
+from fanzha.analytics.graph.kinds import EDGE_TYPES, NODE_KINDS, NODE_PREFIX, NODE_ZH, TYPE_PRIOR, hop_zh
 from fanzha.analytics.graph.store import Graph
 
 LINE = NODE_KINDS.index("line")
@@ -97,7 +97,7 @@ def propagate(g: Graph, seeds: np.ndarray, *, hops: int = 2, alpha: float = 0.15
               prune: float = 1e-4, priors: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, list[Step]]:
     """(node ids, scores, steps) of the truncated personalised walk from `seeds`."""
     allowed = np.array([edge_types is None or t in edge_types for t in EDGE_TYPES])
-    prior = np.array([(priors or TYPE_PRIOR)[t] for t in EDGE_TYPES], np.float64)
+    prior = np.array([{**TYPE_PRIOR, **(priors or {})}[t] for t in EDGE_TYPES], np.float64)
     frontier = np.unique(np.asarray(seeds, np.int64))
     mass = np.full(len(frontier), 1.0 / max(len(frontier), 1))
     reached_nodes, reached_mass, steps = [], [], []
@@ -156,7 +156,7 @@ def describe(path: list[dict], label=lambda kind, text: text) -> str:
     """seed 133…  —同一证件→  证件 4212****  —同一证件→  this line; `label(kind, text)` may mask each node."""
     parts = [label(path[0]["src_kind"], path[0]["src"])]
     for e in path:
-        hop = EDGE_ZH[e["edge_type"]]
+        hop = hop_zh(e["edge_type"], e.get("evidence"))
         shown = label(e["dst_kind"], e["dst"])
         parts.append(f"—{hop}→ " + (f"{NODE_ZH[e['dst_kind']]} {shown}" if e["dst_kind"] != "line" else shown))
     return " ".join(parts)

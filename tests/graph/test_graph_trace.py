@@ -90,7 +90,9 @@ def test_ranking_and_reasons(graph, protector):
     assert t.loc[CELLMATE, "rank"] == len(t)
     assert t.loc[A2, "edge_types"] == "same_id" and "同一证件" in t.loc[A2, "reasons"]
     assert "4212**********123X" in t.loc[A2, "reasons"] and ID_A not in t.loc[A2, "reasons"]
-    assert t.loc[SHARED, "edge_types"] == "device" and "860000000000001" in t.loc[SHARED, "reasons"]
+    # SHARED used SEED's handset the day after SEED: one shared device, and passed on card after card.
+    assert t.loc[SHARED, "edge_types"] == "device device_seq" and "860000000000001" in t.loc[SHARED, "reasons"]
+    assert "先后使用同一终端" in t.loc[SHARED, "reasons"]
     assert t.loc[CELLMATE, "edge_types"] == "cell"
     path = t.loc[COUNTER, "paths"][0]
     assert [e["edge_type"] for e in path] == ["counter"] and path[0]["evidence"]["shop_id"] == "S1"

@@ -122,8 +122,8 @@ EDGE_SQL = {
              small AS (SELECT imei FROM u GROUP BY imei HAVING count(*) BETWEEN 2 AND {DEVICE_SEQ_MAX_LINES})
         SELECT 'L:' || least(a.msisdn, b.msisdn) AS src, 'L:' || greatest(a.msisdn, b.msisdn) AS dst,
                'device_seq' AS edge_type, 1.0 AS weight, 1 AS n, a.t1 AS t_first, b.t0 AS t_last,
-               json_object('imei', a.imei, 'before_last', to_timestamp(a.t1), 'after_first', to_timestamp(b.t0),
-                           'gap_s', b.t0 - a.t1) AS evidence
+               json_object('tac', left(a.imei, 8), 'before_last', to_timestamp(a.t1), 'after_first', to_timestamp(b.t0),
+                           'swap_gap_s', b.t0 - a.t1) AS evidence
         FROM u a JOIN u b ON a.imei = b.imei AND a.msisdn <> b.msisdn AND a.t1 < b.t0
         WHERE a.imei IN (SELECT imei FROM small)""",
 }

@@ -12,7 +12,7 @@ from fanzha.analytics.graph.kinds import EDGE_TYPES, EDGE_ZH, NODE_KINDS, NODE_Z
 
 NODE_COLOUR = {"line": "#1f6feb", "person": "#b42318", "device": "#7a5af8", "cell": "#667085"}
 EDGE_COLOUR = {"same_id": "#b42318", "device": "#7a5af8", "counter": "#dc6803", "contact": "#1f6feb",
-               "cell": "#98a2b3"}
+               "cell": "#98a2b3", "co_location": "#079455", "device_seq": "#c11574"}
 FONT = "FanzhaCJK, 'Noto Sans CJK SC', sans-serif"
 
 
@@ -20,7 +20,7 @@ def graph_svg(drawing: dict, *, width: int = 720, height: int = 520, label_top: 
     nodes = drawing.get("nodes") or []
     if not nodes:
         return Markup('<p class="muted">无关联图 nothing to draw</p>')
-    legend_h = 34
+    legend_h = 50  # node kinds on one row, edge types on up to two
     plot_h = height - legend_h
     at = {n["id"]: (n["x"] * width, n["y"] * plot_h) for n in nodes}
     parts = [f'<svg class="trace-graph" role="img" viewBox="0 0 {width} {height}" width="100%" '
@@ -48,8 +48,11 @@ def graph_svg(drawing: dict, *, width: int = 720, height: int = 520, label_top: 
         x += 58
     x, y1 = 6, y0 + 16
     for t in EDGE_TYPES:
+        step = 24 + 11 * len(EDGE_ZH[t]) + 4
+        if x + step > width:
+            x, y1 = 6, y1 + 16
         parts.append(f'<line x1="{x}" y1="{y1 - 3}" x2="{x + 16}" y2="{y1 - 3}" stroke="{EDGE_COLOUR[t]}" '
                      f'stroke-width="2"/><text x="{x + 20}" y="{y1}" font-size="10">{escape(EDGE_ZH[t])}</text>')
-        x += 24 + 11 * len(EDGE_ZH[t]) + 4
+        x += step
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -23,7 +23,14 @@ from fanzha.privacy import redact
 
 CST = timezone(timedelta(hours=8))
 EVIDENCE_ZH = {"calls": "通话次数", "seconds": "通话秒数", "first": "首次", "last": "末次", "shop_id": "营业厅",
-               "clerk_id": "店员", "opened": "开户时间", "peer_opened": "对方开户时间", "gap_s": "开户间隔秒"}
+               "clerk_id": "店员", "opened": "开户时间", "peer_opened": "对方开户时间", "gap_s": "开户间隔秒", "swap_gap_s": "换卡间隔秒",
+               "cell_hours": "同一时段同一基站共同出现次数", "cells": "基站数", "days": "天数",
+               "share": "共同出现占活跃时段比例", "most_lines": "同时段同基站最多号码数", "same_model": "同型号终端",
+               "tac": "终端型号码(TAC)", "before_last": "前一号码末次使用", "after_first": "后一号码首次使用"}
+
+
+def _fact(v) -> str:
+    return ("是" if v else "否") if isinstance(v, bool) else str(v)
 
 
 @dataclass
@@ -66,7 +73,7 @@ def evidence_lines(paths: list[list[dict]]) -> list[str]:
                 continue
             seen.add(key)
             ev = e["evidence"] if isinstance(e["evidence"], dict) else {}
-            facts = "，".join(f"{EVIDENCE_ZH.get(k, k)} {v}" for k, v in ev.items() if v not in (None, ""))
+            facts = "，".join(f"{EVIDENCE_ZH.get(k, k)} {_fact(v)}" for k, v in ev.items() if v not in (None, ""))
             out.append(redact(f"{EDGE_ZH[e['edge_type']]}：{e['src']} — {e['dst']}（{facts}）"))
     return out[:6]
 

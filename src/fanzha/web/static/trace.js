@@ -6,7 +6,8 @@
   var SVGNS = "http://www.w3.org/2000/svg";
   var NODE_COLOUR = { line: "#1f6feb", person: "#b42318", device: "#7a5af8", cell: "#667085" };
   var NODE_ZH = { line: "号码", person: "证件", device: "设备", cell: "基站" };
-  var EDGE_COLOUR = { same_id: "#b42318", device: "#7a5af8", counter: "#dc6803", contact: "#1f6feb", cell: "#98a2b3" };
+  var EDGE_COLOUR = { same_id: "#b42318", device: "#7a5af8", counter: "#dc6803", contact: "#1f6feb", cell: "#98a2b3",
+                      co_location: "#079455", device_seq: "#c11574" };
 
   function el(name, attrs, parent) {
     var e = document.createElementNS(SVGNS, name);

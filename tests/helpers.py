@@ -8,6 +8,19 @@ import pytest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXTERNAL = SHARED / "external-data"
+# Every SIM-bank tactic and crowds switched on (a scenario file for `fanzha sim --config`).
+BANK_TACTICS_TOML = """
+[tactics]
+bank_moving = 0.01
+bank_handsets = 0.01
+bank_imei_rotation = 0.01
+bank_inbound = 0.01
+bank_shifts = 0.01
+bank_two_sites = 0.01
+crowd = 0.1
+bank_moving_hours = [3, 8]
+bank_imei_rotation_days = [0.5, 1.0]
+"""
 
 
 def external(*parts: str) -> Path:

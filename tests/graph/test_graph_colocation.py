@@ -12,26 +12,15 @@ from fanzha.analytics.graph import build_edges, compile_graph, expand
 from fanzha.analytics.graph.kinds import EDGE_ZH
 from fanzha.privacy import Protector
 from fanzha.sim import simulate
+from helpers import BANK_TACTICS_TOML
 
-TACTICS = """
-[tactics]
-bank_moving = 0.01
-bank_handsets = 0.01
-bank_imei_rotation = 0.01
-bank_inbound = 0.01
-bank_shifts = 0.01
-bank_two_sites = 0.01
-crowd = 0.1
-bank_moving_hours = [3, 8]
-bank_imei_rotation_days = [0.5, 1.0]
-"""
 PROT = Protector(b"test-hash-key", b"ZmFuemhhLWJlbmNobWFyay1kYXRhLWtleS0zMmJ5dGU=")
 
 
 @pytest.fixture(scope="module")
 def province(tmp_path_factory):
     root = tmp_path_factory.mktemp("coloc")
-    (root / "t.toml").write_text(TACTICS)
+    (root / "t.toml").write_text(BANK_TACTICS_TOML)
     simulate(lines=3000, days=4, seed=11, out=root / "p", config=root / "t.toml", workers=1)
     nodes, edges = build_edges(subscribers=root / "p" / "subscribers.csv", cdr=root / "p" / "cdr", protector=PROT)
     labels = pd.read_csv(root / "p" / "labels.csv", dtype=str)

@@ -14,26 +14,15 @@ from fanzha.sim import generate, simulate
 from fanzha.sim.devices import GATEWAY_TACS
 from fanzha.sim.realism import bank_tactics
 from fanzha.sim.tactics import by_family
+from helpers import BANK_TACTICS_TOML
 
 BANKS = [t.name for t in by_family("simbox")]
-TACTICS_TOML = """
-[tactics]
-bank_moving = 0.01
-bank_handsets = 0.01
-bank_imei_rotation = 0.01
-bank_inbound = 0.01
-bank_shifts = 0.01
-bank_two_sites = 0.01
-crowd = 0.1
-bank_moving_hours = [3, 8]
-bank_imei_rotation_days = [0.5, 1.0]
-"""
 
 
 @pytest.fixture(scope="module")
 def province(build_once, tmp_path_factory) -> Path:
     cfg = tmp_path_factory.mktemp("banks-cfg") / "tactics.toml"
-    cfg.write_text(TACTICS_TOML)
+    cfg.write_text(BANK_TACTICS_TOML)
     out, _ = build_once("banks-small", lambda out: simulate(lines=3000, days=4, seed=11, out=out, config=cfg,
                                                             workers=1))
     return out
@@ -200,7 +189,7 @@ def _digests(folder: Path) -> dict:
 def test_tactics_do_not_depend_on_the_number_of_workers(tmp_path, monkeypatch):
     monkeypatch.setattr(generate, "CHUNK_LINES", 400)
     cfg = tmp_path / "t.toml"
-    cfg.write_text(TACTICS_TOML.replace("0.01", "0.02").replace("crowd = 0.1", "crowd = 0.2"))
+    cfg.write_text(BANK_TACTICS_TOML.replace("0.01", "0.02").replace("crowd = 0.1", "crowd = 0.2"))
     simulate(lines=900, days=2, seed=3, out=tmp_path / "one", config=cfg, workers=1)
     simulate(lines=900, days=2, seed=3, out=tmp_path / "two", config=cfg, workers=2)
     assert _digests(tmp_path / "one") == _digests(tmp_path / "two")
@@ -210,7 +199,7 @@ def test_tactics_do_not_depend_on_the_number_of_workers(tmp_path, monkeypatch):
 
 def test_zero_shares_leave_the_default_province_as_it_was(tmp_path):
     cfg = tmp_path / "zero.toml"
-    cfg.write_text(TACTICS_TOML.replace("0.01", "0.0").replace("crowd = 0.1", "crowd = 0.0"))
+    cfg.write_text(BANK_TACTICS_TOML.replace("0.01", "0.0").replace("crowd = 0.1", "crowd = 0.0"))
     simulate(lines=600, days=1, seed=2, out=tmp_path / "default", workers=1)
     simulate(lines=600, days=1, seed=2, out=tmp_path / "zero", config=cfg, workers=1)
     assert _digests(tmp_path / "default") == _digests(tmp_path / "zero")
